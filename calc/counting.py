@@ -1,0 +1,112 @@
+"""Per-layer and total costs of a network under a counting convention."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from calc.conventions import Convention, get_convention
+from calc.dtypes import dtype_bytes
+from calc.errors import CalcError
+from calc.graph import Network
+from calc.layers.base import Shape, numel
+from calc.memory import peak_live_elements
+
+TOTAL_KEYS = (
+    "params", "macs", "flops", "activations", "feature_memory_bytes",
+    "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCost:
+    """One layer's costs for the whole batch (params are per network)."""
+
+    name: str
+    op: str
+    impl: str
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    params: int
+    macs: int
+    flops: int
+    activations: int
+    output_bytes: int
+    param_bytes: int
+    traffic_bytes: int
+    counts: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "op": self.op,
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "output_shape": list(self.output_shape),
+            "params": self.params, "macs": self.macs, "flops": self.flops,
+            "activations": self.activations, "output_bytes": self.output_bytes,
+            "param_bytes": self.param_bytes, "traffic_bytes": self.traffic_bytes,
+        }
+
+
+@dataclass
+class Analysis:
+    arch: str
+    config: dict[str, Any]
+    batch: int
+    input_shape: Shape
+    dtype: str
+    convention: Convention
+    layers: list[LayerCost]
+    totals: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+    #: op -> number of layers whose arithmetic this convention leaves out
+    uncounted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def input(self) -> list[int]:
+        return [self.batch, *self.input_shape]
+
+
+def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str = "macs") -> Analysis:
+    """Count params, MACs, FLOPs (under ``convention``) and memory for ``batch``
+    inputs of element type ``dtype``."""
+    if not isinstance(batch, int) or batch < 1:
+        raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
+    width = dtype_bytes(dtype)
+    conv = get_convention(convention)
+    flops_rule = get_convention("flops")
+    layers: list[LayerCost] = []
+    uncounted: dict[str, int] = {}
+    for node in net.layers():
+        layer = node.layer
+        ins = net.input_shapes(node)
+        counts = layer.counts(ins, node.shape)
+        params = layer.params(ins)
+        flops = conv.cost(layer.op, layer.impl, counts)
+        if flops == 0 and flops_rule.cost(layer.op, layer.impl, counts) > 0:
+            uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
+        out = numel(node.shape) * batch
+        if layer.aliases_input:
+            traffic = 0
+        else:
+            traffic = (sum(numel(s) for s in ins) * batch + out) * width + params * width
+        layers.append(LayerCost(
+            name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
+            output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
+            flops=flops * batch, activations=out, output_bytes=out * width,
+            param_bytes=params * width, traffic_bytes=traffic,
+            counts={k: v * batch for k, v in counts.items()},
+        ))
+    totals = {
+        "params": sum(c.params for c in layers),
+        "macs": sum(c.macs for c in layers),
+        "flops": sum(c.flops for c in layers),
+        "activations": sum(c.activations for c in layers),
+    }
+    totals["feature_memory_bytes"] = totals["activations"] * width
+    totals["peak_memory_bytes"] = peak_live_elements(net) * batch * width
+    totals["param_memory_bytes"] = totals["params"] * width
+    totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
+    return Analysis(
+        arch=net.name, config=dict(net.config), batch=batch, input_shape=net.input_shape,
+        dtype=dtype, convention=conv, layers=layers, totals=totals, notes=list(net.notes),
+        uncounted=uncounted,
+    )

@@ -1,0 +1,112 @@
+"""The network graph: named nodes with ordered inputs, shapes inferred on insertion.
+
+A :class:`Network` is one flat directed graph (networkx underneath) whose node
+names are dotted paths (``stage2.block0.dw.conv``), so per-stage totals are prefix
+groupings.  Builders add nodes in the reference implementation's forward order;
+every input must already exist, so insertion order is a topological order and
+shapes are inferred (and errors raised, naming the node) as each node is added.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import networkx as nx
+
+from calc.errors import CalcError, ShapeError
+from calc.layers.base import Layer, Shape, fmt_shape
+
+INPUT = "input"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    layer: Layer | None  # None for the network input
+    inputs: tuple[str, ...]
+    shape: Shape
+
+
+@dataclass
+class Network:
+    """A typed layer graph with an input of shape ``(C, H, W)`` (per sample)."""
+
+    name: str
+    input_shape: Shape
+    config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.input_shape = tuple(int(d) for d in self.input_shape)
+        if len(self.input_shape) != 3 or min(self.input_shape) < 1:
+            raise CalcError(f"network input must be a positive CxHxW shape, received {self.input_shape}")
+        self.graph = nx.DiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._insert(Node(INPUT, None, (), self.input_shape))
+
+    # -- building --------------------------------------------------------
+    def _insert(self, node: Node) -> None:
+        self._nodes[node.name] = node
+        self.graph.add_node(node.name, node=node)
+        for i, src in enumerate(node.inputs):
+            self.graph.add_edge(src, node.name, slot=i)
+
+    def add(self, name: str, layer: Layer, inputs: str | list[str] | tuple[str, ...] | None = None) -> str:
+        """Add ``layer`` as node ``name`` fed by ``inputs`` (default: the last node
+        added) and return ``name``, so blocks can chain calls."""
+        if name in self._nodes:
+            raise CalcError(f"layer {name!r}: name already used")
+        if inputs is None:
+            inputs = (self.output,)
+        elif isinstance(inputs, str):
+            inputs = (inputs,)
+        inputs = tuple(inputs)
+        for src in inputs:
+            if src not in self._nodes:
+                raise CalcError(f"layer {name!r} ({layer.op}): input {src!r} is not defined before it")
+        shapes = [self._nodes[s].shape for s in inputs]
+        try:
+            layer.check_arity(shapes)
+            shape = tuple(layer.output_shape(shapes))
+        except ShapeError as e:
+            got = ", ".join(fmt_shape(s) for s in shapes)
+            raise CalcError(f"layer {name!r} ({layer.op}, input {got}): {e}") from None
+        self._insert(Node(name, layer, inputs, shape))
+        return name
+
+    # -- reading ---------------------------------------------------------
+    @property
+    def output(self) -> str:
+        """Name of the last node added (the network output)."""
+        return next(reversed(self._nodes))
+
+    def __getitem__(self, name: str) -> Node:
+        return self._nodes[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes) - 1
+
+    def nodes(self) -> Iterator[Node]:
+        """All nodes, the input first, in topological (forward) order."""
+        return iter(self._nodes.values())
+
+    def layers(self) -> Iterator[Node]:
+        """The layer nodes (everything but the input) in forward order."""
+        it = iter(self._nodes.values())
+        next(it)
+        return it
+
+    def input_shapes(self, node: Node) -> list[Shape]:
+        return [self._nodes[s].shape for s in node.inputs]
+
+    def consumers(self, name: str) -> list[str]:
+        return list(self.graph.successors(name))
+
+    def check(self) -> None:
+        """Structural invariants: acyclic, and the forward order is topological."""
+        if not nx.is_directed_acyclic_graph(self.graph):
+            cycle = " -> ".join(u for u, _ in nx.find_cycle(self.graph))
+            raise CalcError(f"network {self.name!r} has a cycle: {cycle}")

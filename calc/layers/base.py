@@ -1,0 +1,109 @@
+"""The layer base class and the registry of layer types.
+
+A layer type is a small frozen pydantic model (unknown fields rejected) that owns
+its closed forms.  It never stores its input shape: the graph passes the shapes
+of the tensors feeding it (per sample, without the batch dimension: ``(C, H, W)``
+for feature maps, ``(F,)`` for vectors).
+
+Each layer answers four questions:
+
+``output_shape(inputs)``
+    the shape it produces, or a :class:`ShapeError` echoing the values at fault;
+``params(inputs)``
+    trainable parameters (exact integer; BN running statistics are buffers, not
+    parameters);
+``counts(inputs, output)``
+    named per-sample quantities the counting conventions weigh
+    (``macs``, ``bias``, ``elems``, ``in``, ``out``, ``window`` ...);
+    see :mod:`calc.conventions`;
+``aliases_input``
+    whether its output is a view of its input (no new memory, no traffic).
+"""
+from __future__ import annotations
+
+from math import prod
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from calc.errors import CalcError, ShapeError
+
+Shape = tuple[int, ...]
+
+#: How the reference implementation invokes the op.  Costs do not depend on it;
+#: only the conventions that mimic hook-based tools (thop, ptflops) do, because
+#: those tools see a module call but not ``x + y`` or ``x.mean()``.
+Impl = Literal["module", "functional", "operator"]
+
+LAYER_TYPES: dict[str, type["Layer"]] = {}
+
+
+def register(cls: type["Layer"]) -> type["Layer"]:
+    """Class decorator: make a layer type known by its class name."""
+    name = cls.__name__
+    if name in LAYER_TYPES:
+        raise RuntimeError(f"layer type {name!r} is registered twice")
+    LAYER_TYPES[name] = cls
+    return cls
+
+
+def layer_type(name: str) -> type["Layer"]:
+    try:
+        return LAYER_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(LAYER_TYPES))
+        raise CalcError(f"unknown layer type {name!r}; known types: {known}") from None
+
+
+def numel(shape: Shape) -> int:
+    return prod(shape)
+
+
+def fmt_shape(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+class Layer(BaseModel):
+    """Base of every layer type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    impl: Impl = "module"
+
+    #: (minimum, maximum) number of inputs; None = unbounded.
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)
+    #: True when the output is a view of (or the same tensor as) the input.
+    aliases_input: ClassVar[bool] = False
+
+    @property
+    def op(self) -> str:
+        return type(self).__name__
+
+    # -- closed forms ----------------------------------------------------
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def params(self, inputs: list[Shape]) -> int:
+        return 0
+
+    def counts(self, inputs: list[Shape], output: Shape) -> dict[str, int]:
+        return {}
+
+    # -- helpers ---------------------------------------------------------
+    def check_arity(self, inputs: list[Shape]) -> None:
+        lo, hi = self.arity
+        n = len(inputs)
+        if n < lo or (hi is not None and n > hi):
+            want = str(lo) if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
+            raise ShapeError(f"{self.op} takes {want} input(s), received {n}")
+
+    def spatial_input(self, inputs: list[Shape]) -> Shape:
+        shape = inputs[0]
+        if len(shape) != 3:
+            raise ShapeError(f"{self.op} needs a CxHxW feature map, received shape {fmt_shape(shape)}")
+        return shape
+
+    def describe(self) -> str:
+        """Short human summary of the non-default fields (for tables)."""
+        fields = self.model_dump(exclude_defaults=True, exclude={"impl"})
+        return ", ".join(f"{k}={v}" for k, v in fields.items())

@@ -1,0 +1,100 @@
+"""Convolution and fully connected layers: the layers that own the MACs."""
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from calc.errors import ShapeError
+from calc.layers.base import Layer, Shape, fmt_shape, register
+from calc.layers.spatial import IntPair, Padding, check_positive, pair, window_out_2d
+
+
+@register
+class Conv2d(Layer):
+    """2-D convolution, PyTorch semantics (``padding="same"`` is TF-style: output
+    ``ceil(in / stride)``).  ``groups == in_channels`` is a depthwise conv.
+
+    MACs = output elements x (in_channels / groups) x kh x kw  (bias excluded);
+    params = out_channels x (in_channels / groups) x kh x kw (+ out_channels bias).
+    """
+
+    out_channels: int
+    kernel_size: IntPair
+    stride: IntPair = 1
+    padding: Padding = 0
+    dilation: IntPair = 1
+    groups: int = 1
+    bias: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> "Conv2d":
+        check_positive("Conv2d", out_channels=self.out_channels, kernel_size=self.kernel_size,
+                       stride=self.stride, dilation=self.dilation, groups=self.groups)
+        if self.out_channels % self.groups:
+            raise ValueError(
+                f"Conv2d out_channels must be divisible by groups; received "
+                f"out_channels={self.out_channels}, groups={self.groups}"
+            )
+        return self
+
+    def _in_channels(self, inputs: list[Shape]) -> int:
+        c = self.spatial_input(inputs)[0]
+        if c % self.groups:
+            raise ShapeError(
+                f"input channels must be divisible by groups; received "
+                f"channels={c}, groups={self.groups}"
+            )
+        return c
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.out_channels
+
+    def output_shape(self, inputs):
+        c, h, w = self.spatial_input(inputs)
+        self._in_channels(inputs)
+        ho, wo = window_out_2d("Conv2d", h, w, self.kernel_size, self.stride, self.padding, self.dilation)
+        return (self.out_channels, ho, wo)
+
+    def weight_per_output(self, inputs) -> int:
+        kh, kw = pair(self.kernel_size)
+        return self._in_channels(inputs) // self.groups * kh * kw
+
+    def params(self, inputs):
+        return self.out_channels * self.weight_per_output(inputs) + (self.out_channels if self.bias else 0)
+
+    def counts(self, inputs, output):
+        out = output[0] * output[1] * output[2]
+        return {"macs": out * self.weight_per_output(inputs), "bias": out if self.bias else 0, "out": out}
+
+
+@register
+class Linear(Layer):
+    """Fully connected layer on a vector ``(F,)``: MACs = F x out_features."""
+
+    out_features: int
+    bias: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> "Linear":
+        check_positive("Linear", out_features=self.out_features)
+        return self
+
+    def _in_features(self, inputs) -> int:
+        shape = inputs[0]
+        if len(shape) != 1:
+            raise ShapeError(f"Linear needs a flat vector input, received shape {fmt_shape(shape)} (add a Flatten)")
+        return shape[0]
+
+    def output_shape(self, inputs):
+        self._in_features(inputs)
+        return (self.out_features,)
+
+    def params(self, inputs):
+        return (self._in_features(inputs) + (1 if self.bias else 0)) * self.out_features
+
+    def counts(self, inputs, output):
+        return {
+            "macs": self._in_features(inputs) * self.out_features,
+            "bias": self.out_features if self.bias else 0,
+            "out": self.out_features,
+        }

@@ -1,0 +1,114 @@
+"""Layers that combine, split or reshape tensors."""
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from calc.errors import ShapeError
+from calc.layers.base import Impl, Layer, fmt_shape, numel, register
+from calc.layers.spatial import check_positive
+
+
+def _shapes(inputs) -> str:
+    return ", ".join(fmt_shape(s) for s in inputs)
+
+
+@register
+class Add(Layer):
+    """Element-wise sum of two or more tensors of equal shape (a residual join)."""
+
+    impl: Impl = "operator"
+    arity = (2, None)
+
+    def output_shape(self, inputs):
+        if any(s != inputs[0] for s in inputs[1:]):
+            raise ShapeError(f"Add needs inputs of equal shape, received {_shapes(inputs)}")
+        return inputs[0]
+
+    def counts(self, inputs, output):
+        return {"elems": numel(output) * (len(inputs) - 1)}
+
+
+@register
+class Mul(Layer):
+    """Element-wise product; the second input may be a per-channel ``(C, 1, 1)``
+    gate (squeeze-and-excitation)."""
+
+    impl: Impl = "operator"
+    arity = (2, 2)
+
+    def output_shape(self, inputs):
+        a, b = inputs
+        if b != a and not (len(a) == 3 and b in ((a[0], 1, 1), (a[0],))):
+            raise ShapeError(f"Mul needs equal shapes or a (C,1,1) gate, received {_shapes(inputs)}")
+        return a
+
+    def counts(self, inputs, output):
+        return {"elems": numel(output)}
+
+
+@register
+class Concat(Layer):
+    """Concatenation along channels (``torch.cat(xs, 1)``)."""
+
+    impl: Impl = "functional"
+    arity = (2, None)
+
+    def output_shape(self, inputs):
+        rest = {s[1:] for s in inputs}
+        if len(rest) != 1:
+            raise ShapeError(f"Concat needs equal spatial sizes, received {_shapes(inputs)}")
+        return (sum(s[0] for s in inputs),) + inputs[0][1:]
+
+
+@register
+class ChannelSplit(Layer):
+    """Part ``index`` of ``parts`` equal channel chunks (``x.chunk(parts, 1)[index]``);
+    a view, so it costs no memory."""
+
+    parts: int = 2
+    index: int
+    impl: Impl = "operator"
+    aliases_input = True
+
+    @model_validator(mode="after")
+    def _check(self):
+        check_positive("ChannelSplit", parts=self.parts)
+        if not 0 <= self.index < self.parts:
+            raise ValueError(f"ChannelSplit index must be in [0, {self.parts}), received {self.index}")
+        return self
+
+    def output_shape(self, inputs):
+        c = inputs[0][0]
+        if c % self.parts:
+            raise ShapeError(f"ChannelSplit: channels must be divisible by parts; received channels={c}, parts={self.parts}")
+        return (c // self.parts,) + inputs[0][1:]
+
+
+@register
+class ChannelShuffle(Layer):
+    """ShuffleNet channel shuffle (reshape, transpose, copy): moves data, no arithmetic."""
+
+    groups: int
+    impl: Impl = "operator"
+
+    @model_validator(mode="after")
+    def _check(self):
+        check_positive("ChannelShuffle", groups=self.groups)
+        return self
+
+    def output_shape(self, inputs):
+        c = self.spatial_input(inputs)[0]
+        if c % self.groups:
+            raise ShapeError(f"input channels must be divisible by groups; received channels={c}, groups={self.groups}")
+        return inputs[0]
+
+
+@register
+class Flatten(Layer):
+    """``torch.flatten(x, 1)``: a view."""
+
+    impl: Impl = "functional"
+    aliases_input = True
+
+    def output_shape(self, inputs):
+        return (numel(inputs[0]),)

@@ -1,0 +1,128 @@
+"""Published numbers, recomputed and judged.
+
+A published entry names an architecture configuration, a quantity (``params``,
+``macs`` or ``flops`` under a convention), the value *as printed* (a string, so
+its precision is kept) and its source.  calc recomputes the quantity and rounds
+it to the printed precision:
+
+``agrees``     the plain count, rounded, is the printed value;
+``explained``  it is not, but the source's documented *method* reproduces it
+               (``method`` says how the source counted; ``explanation`` says it
+               in words);
+``disagrees``  neither.
+
+Methods (each is something a source demonstrably did, never a fudge factor):
+
+``rounding: floor``       the source truncates instead of rounding;
+``exclude_ops: [Op, ..]`` the source leaves those layers' quantity out (e.g. BN
+                          parameters, folded into the conv at inference);
+``rho_from_res: R``       the source scaled its count at resolution R by
+                          ``(res / R) ** 2``, the resolution multiplier rule,
+                          which wrongly scales resolution-independent layers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, Callable
+
+from calc.counting import Analysis, analyze
+from calc.errors import CalcError
+from calc.graph import Network
+
+UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
+QUANTITIES = ("params", "macs", "flops")
+VERDICTS = ("agrees", "explained", "disagrees")
+
+
+@dataclass(frozen=True)
+class Published:
+    arch: str
+    config: dict[str, Any]
+    quantity: str
+    printed: str
+    unit: str
+    source: str
+    convention: str = "macs"
+    method: dict[str, Any] = field(default_factory=dict)
+    explanation: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str) -> "Published":
+        allowed = set(cls.__dataclass_fields__)
+        unknown = set(d) - allowed
+        if unknown:
+            raise CalcError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        try:
+            p = cls(**{**d, "printed": str(d["printed"]), "config": dict(d.get("config", {}))})
+        except TypeError as e:
+            raise CalcError(f"{where}: {e}") from None
+        if p.quantity not in QUANTITIES:
+            raise CalcError(f"{where}: quantity must be one of {QUANTITIES}, received {p.quantity!r}")
+        if p.unit not in UNITS:
+            raise CalcError(f"{where}: unit must be one of {tuple(UNITS)}, received {p.unit!r}")
+        if p.method and not p.explanation:
+            raise CalcError(f"{where}: a method needs an explanation")
+        return p
+
+    def matches(self, arch: str, config: dict[str, Any]) -> bool:
+        return self.arch == arch and all(config.get(k) == v for k, v in self.config.items())
+
+
+def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = ()) -> int:
+    total = a.totals[quantity]
+    if exclude_ops:
+        total -= sum(getattr(c, quantity) for c in a.layers if c.op in exclude_ops)
+    return total
+
+
+def _as_printed(value: Decimal, printed: str, rounding: str) -> str:
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    step = Decimal(1).scaleb(-decimals)
+    return str(value.quantize(step, rounding=ROUND_FLOOR if rounding == "floor" else ROUND_HALF_UP))
+
+
+def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict[str, Any]) -> dict[str, Any]:
+    """Recompute ``p`` for ``config`` (the resolved configuration) and give a verdict."""
+    a = analyze(build(config), convention=p.convention)
+    exact = quantity_of(a, p.quantity)
+    scale = Decimal(UNITS[p.unit])
+    plain = _as_printed(Decimal(exact) / scale, p.printed, "round")
+    result = {
+        "arch": p.arch, "config": p.config, "quantity": p.quantity, "convention": p.convention,
+        "printed": p.printed, "unit": p.unit, "source": p.source,
+        "exact": exact, "computed": plain,
+    }
+    if plain == p.printed:
+        return {**result, "verdict": "agrees", "explanation": ""}
+    m = p.method
+    value = Decimal(quantity_of(a, p.quantity, tuple(m.get("exclude_ops", ()))))
+    if "rho_from_res" in m:
+        ref = quantity_of(analyze(build({**config, "res": m["rho_from_res"]}), convention=p.convention),
+                          p.quantity, tuple(m.get("exclude_ops", ())))
+        value = Decimal(ref) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
+    by_method = _as_printed(value / scale, p.printed, m.get("rounding", "round")) if m else None
+    if by_method == p.printed:
+        return {**result, "verdict": "explained", "by_method": by_method, "explanation": p.explanation}
+    return {**result, "verdict": "disagrees", "by_method": by_method, "explanation": p.explanation}
+
+
+def load(text: str, where: str) -> list[Published]:
+    import yaml
+
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as e:
+        raise CalcError(f"{where}: YAML error: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, list):
+        raise CalcError(f"{where}: expected a list of entries")
+    return [Published.from_dict(d, f"{where} entry {i}") for i, d in enumerate(data)]
+
+
+def load_packaged() -> list[Published]:
+    """The published table shipped with the architectures (``archs/published.yaml``)."""
+    from importlib import resources
+
+    text = resources.files("archs").joinpath("published.yaml").read_text()
+    return load(text, "archs/published.yaml")
