@@ -13,7 +13,9 @@ it to the printed precision:
 
 Methods (each is something a source demonstrably did, never a fudge factor):
 
-``rounding: floor``       the source truncates instead of rounding;
+``rounding: floor|ceil``  the source truncates (or rounds up) instead of rounding;
+``config: {..}``          the source measured another configuration or variant
+                          of the network (e.g. the authors' model, not torchvision's);
 ``exclude_ops: [Op, ..]`` the source leaves those layers' quantity out (e.g. BN
                           parameters, folded into the conv at inference);
 ``rho_from_res: R``       the source scaled its count at resolution R by
@@ -23,7 +25,7 @@ Methods (each is something a source demonstrably did, never a fudge factor):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from calc.counting import Analysis, analyze
@@ -79,7 +81,8 @@ def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = ()) -
 def _as_printed(value: Decimal, printed: str, rounding: str) -> str:
     decimals = len(printed.split(".")[1]) if "." in printed else 0
     step = Decimal(1).scaleb(-decimals)
-    return str(value.quantize(step, rounding=ROUND_FLOOR if rounding == "floor" else ROUND_HALF_UP))
+    mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP}[rounding]
+    return str(value.quantize(step, rounding=mode))
 
 
 def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +99,13 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
     if plain == p.printed:
         return {**result, "verdict": "agrees", "explanation": ""}
     m = p.method
-    value = Decimal(quantity_of(a, p.quantity, tuple(m.get("exclude_ops", ()))))
+    exclude = tuple(m.get("exclude_ops", ()))
+    if "config" in m:
+        a = analyze(build({**config, **m["config"]}), convention=p.convention)
+    value = Decimal(quantity_of(a, p.quantity, exclude))
     if "rho_from_res" in m:
-        ref = quantity_of(analyze(build({**config, "res": m["rho_from_res"]}), convention=p.convention),
-                          p.quantity, tuple(m.get("exclude_ops", ())))
-        value = Decimal(ref) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
+        ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}), convention=p.convention)
+        value = Decimal(quantity_of(ref, p.quantity, exclude)) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
     by_method = _as_printed(value / scale, p.printed, m.get("rounding", "round")) if m else None
     if by_method == p.printed:
         return {**result, "verdict": "explained", "by_method": by_method, "explanation": p.explanation}
