@@ -1,7 +1,7 @@
 """Architecture declarations.  Importing this package registers every family."""
 from archs.registry import ARCHITECTURES, Architecture, Option, get, register
 
-from archs import mobilenet, shufflenet  # noqa: F401  (registers)
+from archs import mobilenet, resnet, shufflenet  # noqa: F401  (registers)
 
 
 def build(name: str, **options):

@@ -65,13 +65,13 @@ class Analysis:
         return [self.batch, *self.input_shape]
 
 
-def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str = "macs") -> Analysis:
+def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> Analysis:
     """Count params, MACs, FLOPs (under ``convention``) and memory for ``batch``
     inputs of element type ``dtype``."""
     if not isinstance(batch, int) or batch < 1:
         raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
     width = dtype_bytes(dtype)
-    conv = get_convention(convention)
+    conv = convention if isinstance(convention, Convention) else get_convention(convention)
     flops_rule = get_convention("flops")
     layers: list[LayerCost] = []
     uncounted: dict[str, int] = {}
