@@ -318,6 +318,10 @@ RESNETS: dict[str, Entry] = {
                               f"He et al. 2018, arXiv 1812.01187, Figure 2c; "
                               f"{PADDLE}/legendary_models/resnet.py")
        for n in (18, 34, 50, 101, 152, 200)},
+    **{f"resnet{n}_paddle": Entry(n, PADDLE_VB, "ResNet",
+                                  f"ResNet-{n} as PaddleClas builds it (1x1 projection in layer1.block0)",
+                                  f"{PADDLE}/legendary_models/resnet.py")
+       for n in (18, 34)},
 }
 
 

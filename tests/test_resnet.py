@@ -414,3 +414,10 @@ def test_variant_is_only_offered_where_it_means_something():
         archs.build("se_resnet50", variant="v1")
     with pytest.raises(CalcError, match="must be one of"):
         archs.build("resnet50", variant="v2")
+
+
+@pytest.mark.parametrize("name,flops,params", [("resnet18_paddle", "3.66", "11.69"), ("resnet34_paddle", "7.36", "21.80")])
+def test_registered_paddle_plain_resnets(name, flops, params):
+    # seed 004 (PaddleClas ResNet table): FLOPs (G, model_stat) / params (M) of ResNet18 / ResNet34
+    assert printed(counts(name, "paddle").totals["flops"] / G, flops)
+    assert printed(counts(name).totals["params"] / M, params)
