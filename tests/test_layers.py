@@ -154,3 +154,14 @@ def test_graph_errors_name_the_node():
     net.check()
     assert [n.name for n in net.layers()] == ["a", "c"]
     assert net.consumers("a") == ["c"]
+
+
+def test_networkx_view_follows_the_graph():
+    net = Network("t", (3, 8, 8))
+    net.add("a", Conv2d(out_channels=4, kernel_size=1))
+    assert set(net.graph.nodes) == {"input", "a"}
+    net.add("b", ReLU())
+    net.add("c", Add(), ["a", "b"])  # the view is rebuilt after each add
+    assert net.graph.edges["a", "c"]["slot"] == 0 and net.graph.edges["b", "c"]["slot"] == 1
+    assert net.graph.nodes["c"]["node"].shape == (4, 8, 8)
+    assert sorted(net.consumers("a")) == ["b", "c"]
