@@ -165,3 +165,16 @@ def test_networkx_view_follows_the_graph():
     assert net.graph.edges["a", "c"]["slot"] == 0 and net.graph.edges["b", "c"]["slot"] == 1
     assert net.graph.nodes["c"]["node"].shape == (4, 8, 8)
     assert sorted(net.consumers("a")) == ["b", "c"]
+
+
+def test_adaptive_avg_pool_windows_match_pytorch():
+    from calc.layers import AdaptiveAvgPool2d
+    # AlexNet/VGG heads: 6x6 -> 6x6 and 7x7 -> 7x7 are identity-sized (window 1)
+    p = AdaptiveAvgPool2d(output_size=6)
+    assert p.output_shape([(256, 6, 6)]) == (256, 6, 6)
+    assert p.counts([(256, 6, 6)], (256, 6, 6))["window"] == 256 * 36
+    # 5 -> 3: PyTorch windows [0,2), [1,4), [3,5): lengths 2 + 3 + 2 = 7 per axis
+    q = AdaptiveAvgPool2d(output_size=3)
+    assert q.counts([(1, 5, 5)], (1, 3, 3))["window"] == 7 * 7
+    # evenly divisible: windows tile the input exactly
+    assert AdaptiveAvgPool2d(output_size=(2, 7)).counts([(3, 8, 14)], (3, 2, 7))["window"] == 3 * 8 * 14

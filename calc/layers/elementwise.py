@@ -42,6 +42,13 @@ class ReLU6(Activation):
 
 
 @register
+class LeakyReLU(Activation):
+    """x if x > 0 else negative_slope * x."""
+
+    negative_slope: float = 0.01
+
+
+@register
 class Sigmoid(Activation):
     """1 / (1 + exp(-x))."""
 

@@ -62,3 +62,33 @@ class GlobalAvgPool2d(Layer):
     def counts(self, inputs, output):
         n_in = numel(inputs[0])
         return {"in": n_in, "out": numel(output), "window": n_in}
+
+
+def _adaptive_windows(size: int, out: int) -> int:
+    """Sum of PyTorch's adaptive window lengths along one axis
+    (window i spans floor(i*size/out) .. ceil((i+1)*size/out))."""
+    return sum(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+
+
+@register
+class AdaptiveAvgPool2d(Layer):
+    """PyTorch's adaptive average pool to ``output_size`` (windows may overlap when
+    the input does not divide evenly).  ``output_size=1`` is a global pool."""
+
+    output_size: IntPair
+
+    @model_validator(mode="after")
+    def _check(self):
+        check_positive("AdaptiveAvgPool2d", output_size=self.output_size)
+        return self
+
+    def output_shape(self, inputs):
+        c, _, _ = self.spatial_input(inputs)
+        oh, ow = pair(self.output_size)
+        return (c, oh, ow)
+
+    def counts(self, inputs, output):
+        c, h, w = inputs[0]
+        oh, ow = pair(self.output_size)
+        window = c * _adaptive_windows(h, oh) * _adaptive_windows(w, ow)
+        return {"in": numel(inputs[0]), "out": numel(output), "window": window}
