@@ -79,6 +79,232 @@ def arch(name, alpha, res, groups, classes, variant, batch, dtype, convention, l
     click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published))
 
 
+def _build(name: str, **options: Any):
+    import archs
+
+    spec = archs.get(name)
+    return spec, spec.build(**_given(**options))
+
+
+@cli.command()
+@click.argument("name")
+@_arch_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def ratio(name, alpha, res, groups, classes, variant, fmt):
+    """Depthwise-separable compression of NAME: each depthwise + pointwise pair
+    against the standard conv it replaces (computed, and the closed form
+    1/N + 1/(g k^2)), and the whole network against the same network with every
+    pair replaced by a standard conv.
+
+    \b
+    Example:
+      calc ratio mobilenet_v1          # the paper's Table 4: 4867 M vs 569 M
+    """
+    from calc.analysis import compression
+    from calc.counting import analyze
+    from calc.report import render_rows
+    from calc.units import si
+
+    _, net = _build(name, alpha=alpha, res=res, groups=groups, classes=classes, variant=variant)
+    report = compression(net, analyze(net))
+    t = report["totals"]
+    cols = ["depthwise", "pointwise", "in_channels", "out_channels", "kernel", "stride", "output",
+            "macs", "standard_macs", "macs_ratio", "params_ratio", "closed_form"]
+    footer = [
+        f"network:             {t['macs']:>15,} MACs ({si(t['macs'])}), {t['params']:>12,} params ({si(t['params'])})",
+        f"with standard convs: {t['standard_macs']:>15,} MACs ({si(t['standard_macs'])}), "
+        f"{t['standard_params']:>12,} params ({si(t['standard_params'])})",
+        f"ratio:               {t['macs_ratio']:.4f} of the MACs, {t['params_ratio']:.4f} of the params",
+    ]
+    if not report["pairs"]:
+        footer.insert(0, "no depthwise + pointwise pairs found")
+    click.echo(render_rows(report["pairs"], cols, fmt, title=f"{net.name} ({_config_str(net.config)})",
+                           payload=report, footer=footer))
+
+
+@cli.command()
+@click.argument("name")
+@_arch_options
+@click.option("--by", type=click.Choice(("stage", "type", "op", "layer")), default="stage", show_default=True,
+              help="Group by dotted-name prefix, by layer type (depthwise, pointwise ...), by op, or rank layers.")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Name components that make a stage (--by stage).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Layers to show (--by layer).")
+@click.option("--metric", type=click.Choice(("macs", "params", "flops", "feature_bytes", "traffic_bytes")),
+              default="macs", show_default=True, help="Ranking metric (--by layer).")
+@click.option("--convention", default="macs", show_default=True, help="Convention of the flops column.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="fp32", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def breakdown(name, alpha, res, groups, classes, variant, by, depth, top, metric, convention, batch, dtype, fmt):
+    """Where the cost of NAME goes: MACs, params, feature memory and bytes moved
+    by stage, by layer type or op, or the top-k costliest layers.
+
+    \b
+    Examples:
+      calc breakdown mobilenet_v1 --by type        # the paper's Table 2
+      calc breakdown resnet50 --by stage --depth 1
+      calc breakdown mobilenet_v2 --by layer --top 5 --metric traffic_bytes
+    """
+    from calc.analysis import breakdown as group, top_layers
+    from calc.counting import analyze
+    from calc.report import render_rows
+
+    _, net = _build(name, alpha=alpha, res=res, groups=groups, classes=classes, variant=variant)
+    a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    title = f"{net.name} ({_config_str(net.config)}), by {by}"
+    if by == "layer":
+        rows = top_layers(a, top, metric)
+        cols = ["name", "op", metric, "share"]
+    else:
+        rows = group(net, a, by, depth)
+        cols = ["group", "layers", "macs", "macs_share", "params", "params_share", "weights_share",
+                "flops", "feature_bytes", "traffic_bytes"]
+    click.echo(render_rows(rows, cols, fmt, title=title,
+                           payload={"arch": net.name, "config": net.config, "by": by, "rows": rows}))
+
+
+def _parse_target(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME`` or ``NAME:key=value,key=value``."""
+    from calc.errors import CalcError
+
+    name, _, rest = text.partition(":")
+    opts = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise CalcError(f"{text!r}: expected NAME:key=value,..., received {item!r}")
+        opts[key.strip().replace("-", "_")] = value.strip()
+    return name, opts
+
+
+def _typed(spec, opts: dict[str, str]) -> dict[str, Any]:
+    return {k: spec.option(k).validate(spec.name, v) for k, v in opts.items()}
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@_arch_options
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="fp32", show_default=True)
+@click.option("--convention", default="macs", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def compare(targets, alpha, res, groups, classes, variant, batch, dtype, convention, fmt):
+    """Architectures or configurations side by side.  Each TARGET is NAME or
+    NAME:key=value,... (its own options); an option given with --flag applies to
+    every target that takes it.
+
+    \b
+    Examples:
+      calc compare mobilenet_v1 mobilenet_v2 shufflenet_v2 --res 224
+      calc compare mobilenet_v2:alpha=0.75,res=192 mobilenet_v2:alpha=1.0 shufflenet_v1:groups=8
+    """
+    import archs
+    from calc.counting import analyze
+    from calc.errors import CalcError
+    from calc.report import render_rows
+
+    shared = _given(alpha=alpha, res=res, groups=groups, classes=classes, variant=variant)
+    specs = [(archs.get(n), o) for n, o in map(_parse_target, targets)]
+    for key in shared:
+        if not any(key in {o.name for o in spec.options} for spec, _ in specs):
+            raise CalcError(f"none of {', '.join(s.name for s, _ in specs)} takes --{key}")
+    rows = []
+    for spec, opts in specs:
+        names = {o.name for o in spec.options}
+        given = {**{k: v for k, v in shared.items() if k in names}, **_typed(spec, opts)}
+        net = spec.build(**given)
+        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+        rows.append({"arch": net.name, "config": _config_str(net.config), **a.totals})
+    cols = ["arch", "config", "params", "macs", "flops", "activations", "feature_memory_bytes",
+            "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
+    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}",
+                           payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
+
+
+def _floats(text: str | None, kind: type) -> list:
+    from calc.errors import CalcError
+
+    if text is None:
+        return [None]
+    try:
+        return [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CalcError(f"expected a comma-separated list of {kind.__name__}, received {text!r}") from None
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--alpha", "alphas", default=None, help="Comma-separated width multipliers.")
+@click.option("--res", "resolutions", default=None, help="Comma-separated resolutions.")
+@click.option("--groups", "group_list", default=None, help="Comma-separated group counts.")
+@click.option("--classes", type=int, default=None)
+@click.option("--variant", type=str, default=None)
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="fp32", show_default=True)
+@click.option("--convention", default="macs", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
+def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype, convention, fmt, plot_file):
+    """A grid of params, MACs and memory over width and resolution.  Points whose
+    feature maps vanish are reported, not fatal.
+
+    \b
+    Example:
+      calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
+    """
+    import itertools
+
+    import archs
+    from calc.counting import analyze
+    from calc.errors import CalcError
+    from calc.report import render_rows
+
+    spec = archs.get(name)
+    grid = list(itertools.product(_floats(alphas, float), _floats(resolutions, int), _floats(group_list, int)))
+    rows = []
+    show = len(grid) > 200 and sys.stderr.isatty()
+    with click.progressbar(grid, label=f"sweeping {len(grid)} points", file=sys.stderr) if show else _nullbar(grid) as bar:
+        for a_, r_, g_ in bar:
+            given = _given(alpha=a_, res=r_, groups=g_, classes=classes, variant=variant)
+            row = {k: given.get(k) for k in ("alpha", "res", "groups") if k in given}
+            try:
+                a = analyze(spec.build(**given), batch=batch, dtype=dtype, convention=convention)
+            except CalcError as e:
+                if "feature map vanishes" not in str(e):
+                    raise
+                rows.append({**row, "error": str(e)})
+                continue
+            rows.append({**row, **a.totals})
+    keys = [k for k in ("alpha", "res", "groups") if any(k in r for r in rows)]
+    cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    if any("error" in r for r in rows):
+        cols.append("error")
+    if plot_file:
+        from calc.plot import plot_sweep
+
+        plot_sweep(rows, plot_file, title=name)
+    click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
+                           payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
+                                    "points": rows}))
+
+
+class _nullbar:
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _config_str(config: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in config.items())
+
+
 @cli.command("list")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 def list_(fmt):

@@ -175,3 +175,40 @@ def render(a: Analysis, fmt: str, *, layers: bool = False, published: list[dict]
     if fmt == "markdown":
         return render_markdown(a, layers=layers, published=published)
     return render_table(a, layers=layers, published=published)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v).lower()
+    if isinstance(v, int):
+        return grouped(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = "",
+                payload: dict | None = None, footer: list[str] | None = None) -> str:
+    """Render a list of records in any output format.  ``payload`` is the JSON
+    document (default: the rows); ``footer`` lines follow the table/markdown."""
+    if fmt == "json":
+        return json.dumps(payload if payload is not None else rows, indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in columns])
+        return buf.getvalue().rstrip("\n")
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    right = {i for i, c in enumerate(columns)
+             if any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)}
+    if fmt == "markdown":
+        out = [f"### {title}", ""] if title else []
+        out += ["| " + " | ".join(columns) + " |",
+                "|" + "|".join("---:" if i in right else "---" for i in range(len(columns))) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in cells]
+        return "\n".join(out + ([""] + footer if footer else []))
+    out = [title, ""] if title else []
+    out += _align([list(columns)] + cells, right=right)
+    return "\n".join(out + ([""] + footer if footer else []))
