@@ -11,6 +11,13 @@ it to the printed precision:
                in words);
 ``disagrees``  neither.
 
+Every entry that does not agree carries a ``reason`` (one of :data:`REASONS`) and an
+``explanation`` in words.  A reason with a ``method`` is *verified*: the method
+must reproduce the printed value, or the verdict is ``disagrees`` (the
+explanation was wrong).  The reasons ``typo``, ``inconsistent``, ``nominal`` and
+``reimplementation`` name an error or an unknown in the source that no
+recomputation can confirm; they give ``explained`` with ``verified: false``.
+
 Methods (each is something a source demonstrably did, never a fudge factor):
 
 ``rounding: floor|ceil``  the source truncates (or rounds up) instead of rounding;
@@ -18,6 +25,8 @@ Methods (each is something a source demonstrably did, never a fudge factor):
                           of the network (e.g. the authors' model, not torchvision's);
 ``exclude_ops: [Op, ..]`` the source leaves those layers' quantity out (e.g. BN
                           parameters, folded into the conv at inference);
+``exclude_names: [s, ..]`` the source leaves out the layers whose name contains s
+                          (e.g. the projection shortcuts of a plain baseline);
 ``rho_from_res: R``       the source scaled its count at resolution R by
                           ``(res / R) ** 2``, the resolution multiplier rule,
                           which wrongly scales resolution-independent layers.
@@ -33,6 +42,18 @@ from calc.errors import CalcError
 from calc.graph import Network
 
 UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
+REASONS = {
+    "rounding": "the source truncates or rounds up",
+    "bn_excluded": "the source leaves BatchNorm parameters out",
+    "fc_excluded": "the source leaves the classifier out",
+    "resolution_rule": "the source scaled another resolution's count by rho^2",
+    "variant": "the source measured another variant of the network",
+    "typo": "a typo in the source",
+    "inconsistent": "the source contradicts itself",
+    "nominal": "a nominal budget level, not a count",
+    "reimplementation": "the source's own re-implementation, whose configuration is unpublished",
+}
+UNVERIFIABLE = {"typo", "inconsistent", "nominal", "reimplementation"}
 QUANTITIES = ("params", "macs", "flops")
 VERDICTS = ("agrees", "explained", "disagrees")
 
@@ -47,7 +68,10 @@ class Published:
     source: str
     convention: str = "macs"
     method: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
     explanation: str = ""
+    #: the document the number is printed in (for self-consistency checks); default: source
+    document: str = ""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str) -> "Published":
@@ -63,18 +87,31 @@ class Published:
             raise CalcError(f"{where}: quantity must be one of {QUANTITIES}, received {p.quantity!r}")
         if p.unit not in UNITS:
             raise CalcError(f"{where}: unit must be one of {tuple(UNITS)}, received {p.unit!r}")
-        if p.method and not p.explanation:
-            raise CalcError(f"{where}: a method needs an explanation")
+        if (p.method or p.reason) and not p.explanation:
+            raise CalcError(f"{where}: a method or reason needs an explanation")
+        if p.method and not p.reason:
+            raise CalcError(f"{where}: a method needs a reason ({', '.join(REASONS)})")
+        if p.reason and p.reason not in REASONS:
+            raise CalcError(f"{where}: reason must be one of {', '.join(REASONS)}, received {p.reason!r}")
+        if p.reason in UNVERIFIABLE and p.method:
+            raise CalcError(f"{where}: reason {p.reason!r} cannot have a method")
+        unknown = set(p.method) - {"rounding", "exclude_ops", "exclude_names", "rho_from_res", "config"}
+        if unknown:
+            raise CalcError(f"{where}: unknown method key(s) {', '.join(sorted(unknown))}")
+        if p.method.get("rounding", "round") not in ("round", "floor", "ceil"):
+            raise CalcError(f"{where}: rounding must be round, floor or ceil")
         return p
 
     def matches(self, arch: str, config: dict[str, Any]) -> bool:
         return self.arch == arch and all(config.get(k) == v for k, v in self.config.items())
 
 
-def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = ()) -> int:
+def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = (),
+                exclude_names: tuple[str, ...] = ()) -> int:
     total = a.totals[quantity]
-    if exclude_ops:
-        total -= sum(getattr(c, quantity) for c in a.layers if c.op in exclude_ops)
+    if exclude_ops or exclude_names:
+        total -= sum(getattr(c, quantity) for c in a.layers
+                     if c.op in exclude_ops or any(s in c.name for s in exclude_names))
     return total
 
 
@@ -91,25 +128,30 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
     exact = quantity_of(a, p.quantity)
     scale = Decimal(UNITS[p.unit])
     plain = _as_printed(Decimal(exact) / scale, p.printed, "round")
+    printed = Decimal(p.printed) * scale
     result = {
         "arch": p.arch, "config": p.config, "quantity": p.quantity, "convention": p.convention,
         "printed": p.printed, "unit": p.unit, "source": p.source,
         "exact": exact, "computed": plain,
+        "difference": float((Decimal(exact) - printed) / printed) if printed else None,
+        "reason": p.reason,
     }
     if plain == p.printed:
-        return {**result, "verdict": "agrees", "explanation": ""}
+        return {**result, "verdict": "agrees", "verified": True, "explanation": p.explanation}
+    if p.reason in UNVERIFIABLE:
+        return {**result, "verdict": "explained", "verified": False, "explanation": p.explanation}
     m = p.method
-    exclude = tuple(m.get("exclude_ops", ()))
+    exclude = (tuple(m.get("exclude_ops", ())), tuple(m.get("exclude_names", ())))
     if "config" in m:
         a = analyze(build({**config, **m["config"]}), convention=p.convention)
-    value = Decimal(quantity_of(a, p.quantity, exclude))
+    value = Decimal(quantity_of(a, p.quantity, *exclude))
     if "rho_from_res" in m:
         ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}), convention=p.convention)
-        value = Decimal(quantity_of(ref, p.quantity, exclude)) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
+        value = Decimal(quantity_of(ref, p.quantity, *exclude)) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
     by_method = _as_printed(value / scale, p.printed, m.get("rounding", "round")) if m else None
-    if by_method == p.printed:
-        return {**result, "verdict": "explained", "by_method": by_method, "explanation": p.explanation}
-    return {**result, "verdict": "disagrees", "by_method": by_method, "explanation": p.explanation}
+    verdict = "explained" if by_method == p.printed else "disagrees"
+    return {**result, "verdict": verdict, "verified": verdict == "explained", "by_method": by_method,
+            "explanation": p.explanation}
 
 
 def load(text: str, where: str) -> list[Published]:
