@@ -108,6 +108,13 @@ def register(name: str, *, family: str, summary: str, source: str,
 
 
 def get(name: str) -> Architecture:
+    """A built-in architecture, or a spec file when ``name`` is a path to one
+    (calc.spec is imported only then: it is not needed to run a built-in)."""
+    if name not in ARCHITECTURES:
+        from calc.spec import is_spec_path, load_spec
+
+        if is_spec_path(name):
+            return load_spec(name)
     try:
         return ARCHITECTURES[name]
     except KeyError:

@@ -12,27 +12,7 @@ from typing import Any
 
 import click
 
-FORMATS = ("table", "json", "csv", "markdown")
-DTYPES = ("fp32", "fp16", "bf16", "int8")
-
-
-def _arch_options(f):
-    """Options shared by every command that builds an architecture.  Each
-    architecture declares which it takes; passing another is an error."""
-    opts = [
-        click.option("--alpha", type=float, default=None, help="Width multiplier (MobileNet, ShuffleNet scale)."),
-        click.option("--res", type=int, default=None, help="Input resolution in pixels (square)."),
-        click.option("--groups", type=int, default=None, help="Group count (ShuffleNet v1)."),
-        click.option("--classes", type=int, default=None, help="Classifier outputs (default 1000)."),
-        click.option("--variant", type=str, default=None, help="Architecture variant (see 'calc list')."),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-def _given(**kw: Any) -> dict[str, Any]:
-    return {k: v for k, v in kw.items() if v is not None}
+from calc.cli_common import DTYPES, FORMATS, _arch_options, _config_str, _given
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -246,7 +226,8 @@ def _floats(text: str | None, kind: type) -> list:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
-def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype, convention, fmt, plot_file):
+@click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
+def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype, convention, fmt, plot_file, device):
     """A grid of params, MACs and memory over width and resolution.  Points whose
     feature maps vanish are reported, not fatal.
 
@@ -262,6 +243,12 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
     from calc.report import render_rows
 
     spec = archs.get(name)
+    gpu = None
+    if device is not None:
+        from calc.devices import find_device, load_devices
+        from calc.roofline import estimate
+
+        gpu = find_device(device, load_devices())
     grid = list(itertools.product(_floats(alphas, float), _floats(resolutions, int), _floats(group_list, int)))
     rows = []
     show = len(grid) > 200 and sys.stderr.isatty()
@@ -270,15 +257,23 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
             given = _given(alpha=a_, res=r_, groups=g_, classes=classes, variant=variant)
             row = {k: given.get(k) for k in ("alpha", "res", "groups") if k in given}
             try:
-                a = analyze(spec.build(**given), batch=batch, dtype=dtype, convention=convention)
+                net = spec.build(**given)
+                a = analyze(net, batch=batch, dtype=dtype, convention=convention)
             except CalcError as e:
                 if "feature map vanishes" not in str(e):
                     raise
                 rows.append({**row, "error": str(e)})
                 continue
-            rows.append({**row, **a.totals})
+            row.update(a.totals)
+            if gpu is not None:
+                est = estimate(net, gpu, dtype=dtype, batch=batch)
+                row["latency_ms"] = round(est.latency_s * 1e3, 4)
+                row["roofline_ms"] = round(est.roofline_s * 1e3, 4)
+            rows.append(row)
     keys = [k for k in ("alpha", "res", "groups") if any(k in r for r in rows)]
     cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    if gpu is not None:
+        cols += ["latency_ms", "roofline_ms"]
     if any("error" in r for r in rows):
         cols.append("error")
     if plot_file:
@@ -287,7 +282,7 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
         plot_sweep(rows, plot_file, title=name)
     click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
                            payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
-                                    "points": rows}))
+                                    "device": gpu.key if gpu is not None else None, "points": rows}))
 
 
 class _nullbar:
@@ -299,10 +294,6 @@ class _nullbar:
 
     def __exit__(self, *exc):
         return False
-
-
-def _config_str(config: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in config.items())
 
 
 @cli.command()
@@ -385,6 +376,18 @@ def conventions():
 
     for c in table().values():
         click.echo(f"{c.name:<8} {c.title}\n{'':<8} counts: {c.summary}\n{'':<8} source: {c.source}\n")
+
+
+def _register_extensions() -> None:
+    """Commands defined in their own modules (they share calc.cli_common's options)."""
+    from calc.cli_latency import devices, latency, validate_latency
+    from calc.cli_spec import export, schema
+
+    for command in (latency, devices, validate_latency, schema, export):
+        cli.add_command(command)
+
+
+_register_extensions()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,7 +101,7 @@ def _published_lines(published: list[dict]) -> list[str]:
 def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
     conv = a.convention
     head = [
-        f"{a.arch} ({_config_str(a.config)})",
+        f"{a.arch} ({_config_str(a.config)})" if a.config else a.arch,
         f"input {fmt_shape(tuple(a.input))}  dtype {a.dtype}  convention {conv.name}: {conv.title}",
         "",
     ]
@@ -127,7 +127,7 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
 def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
     conv = a.convention
     out = [
-        f"### {a.arch} ({_config_str(a.config)})",
+        f"### {a.arch} ({_config_str(a.config)})" if a.config else f"### {a.arch}",
         "",
         f"Input `{fmt_shape(tuple(a.input))}`, dtype `{a.dtype}`, convention `{conv.name}` ({conv.title}).",
         "",

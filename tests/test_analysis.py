@@ -178,3 +178,16 @@ def test_breakdown_command(capsys, by):
     assert code == 0, err
     rows = json.loads(out)["rows"]
     assert rows and (by != "layer" or len(rows) == 10)
+
+
+def test_sweep_with_a_device_adds_latency(capsys):
+    code, out, err = run(capsys, "sweep", "mobilenet_v2", "--alpha", "0.5,1.0", "--res", "224",
+                         "--device", "v100", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["device"] == "v100-sxm2"
+    small, large = d["points"]
+    # the estimate is the latency model's (calc/roofline.py), never below its plain bound here
+    assert 0 < small["roofline_ms"] < small["latency_ms"] and small["latency_ms"] < large["latency_ms"]
+    code, _, err = run(capsys, "sweep", "mobilenet_v2", "--device", "tpu")
+    assert code == 2 and "tpu" in err

@@ -178,3 +178,11 @@ def test_adaptive_avg_pool_windows_match_pytorch():
     assert q.counts([(1, 5, 5)], (1, 3, 3))["window"] == 7 * 7
     # evenly divisible: windows tile the input exactly
     assert AdaptiveAvgPool2d(output_size=(2, 7)).counts([(3, 8, 14)], (3, 2, 7))["window"] == 3 * 8 * 14
+
+
+def test_adaptive_window_closed_form_matches_the_definition():
+    from calc.layers.pool import _adaptive_windows
+    for size in range(1, 40):
+        for out in range(1, 45):
+            direct = sum(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+            assert _adaptive_windows(size, out) == direct

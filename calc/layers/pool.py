@@ -5,6 +5,8 @@ area (the comparisons or additions a direct implementation performs).
 """
 from __future__ import annotations
 
+from math import gcd
+
 from pydantic import model_validator
 
 from calc.layers.base import Layer, numel, register
@@ -65,9 +67,11 @@ class GlobalAvgPool2d(Layer):
 
 
 def _adaptive_windows(size: int, out: int) -> int:
-    """Sum of PyTorch's adaptive window lengths along one axis
-    (window i spans floor(i*size/out) .. ceil((i+1)*size/out))."""
-    return sum(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+    """Sum of PyTorch's adaptive window lengths along one axis (window i spans
+    floor(i*size/out) .. ceil((i+1)*size/out)), in closed form: the windows cover
+    the axis once, plus one overlap at every boundary that does not fall on a
+    pixel edge, so the sum is ``size + out - gcd(size, out)``."""
+    return size + out - gcd(size, out)
 
 
 @register
