@@ -27,6 +27,10 @@ Methods (each is something a source demonstrably did, never a fudge factor):
                           parameters, folded into the conv at inference);
 ``exclude_names: [s, ..]`` the source leaves out the layers whose name contains s
                           (e.g. the projection shortcuts of a plain baseline);
+``exclude_bias: true``    the source counts conv/FC weights without their biases
+                          (a static Paddle program adds a bias in a separate op);
+``decimals: N``           the source's value has N decimals and the printed table
+                          pads it with zeros (N < 0: rounded to 10^-N);
 ``rho_from_res: R``       the source scaled its count at resolution R by
                           ``(res / R) ** 2``, the resolution multiplier rule,
                           which wrongly scales resolution-independent layers.
@@ -45,6 +49,7 @@ UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
 REASONS = {
     "rounding": "the source truncates or rounds up",
     "bn_excluded": "the source leaves BatchNorm parameters out",
+    "bias_excluded": "the source leaves conv/FC biases out",
     "fc_excluded": "the source leaves the classifier out",
     "resolution_rule": "the source scaled another resolution's count by rho^2",
     "variant": "the source measured another variant of the network",
@@ -95,7 +100,8 @@ class Published:
             raise CalcError(f"{where}: reason must be one of {', '.join(REASONS)}, received {p.reason!r}")
         if p.reason in UNVERIFIABLE and p.method:
             raise CalcError(f"{where}: reason {p.reason!r} cannot have a method")
-        unknown = set(p.method) - {"rounding", "exclude_ops", "exclude_names", "rho_from_res", "config"}
+        unknown = set(p.method) - {"rounding", "exclude_ops", "exclude_names", "exclude_bias", "decimals",
+                                   "rho_from_res", "config"}
         if unknown:
             raise CalcError(f"{where}: unknown method key(s) {', '.join(sorted(unknown))}")
         if p.method.get("rounding", "round") not in ("round", "floor", "ceil"):
@@ -115,8 +121,19 @@ def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = (),
     return total
 
 
-def _as_printed(value: Decimal, printed: str, rounding: str) -> str:
-    decimals = len(printed.split(".")[1]) if "." in printed else 0
+def bias_params(net: Network) -> int:
+    """Parameters held in conv and FC biases."""
+    total = 0
+    for node in net.layers():
+        layer = node.layer
+        if getattr(layer, "bias", False) is True:
+            total += getattr(layer, "out_channels", None) or getattr(layer, "out_features", 0)
+    return total
+
+
+def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | None = None) -> str:
+    if decimals is None:
+        decimals = len(printed.split(".")[1]) if "." in printed else 0
     step = Decimal(1).scaleb(-decimals)
     mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP}[rounding]
     return str(value.quantize(step, rounding=mode))
@@ -148,10 +165,22 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
     if "rho_from_res" in m:
         ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}), convention=p.convention)
         value = Decimal(quantity_of(ref, p.quantity, *exclude)) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
-    by_method = _as_printed(value / scale, p.printed, m.get("rounding", "round")) if m else None
-    verdict = "explained" if by_method == p.printed else "disagrees"
+    if m.get("exclude_bias"):
+        if p.quantity != "params":
+            raise CalcError(f"{p.arch}: exclude_bias applies to params, not {p.quantity}")
+        value -= bias_params(build({**config, **m.get("config", {})}))
+    target = p.printed
+    if "decimals" in m:  # compare at the source's own precision, if the padding really is zeros
+        step = Decimal(1).scaleb(-m["decimals"])
+        if Decimal(p.printed) == Decimal(p.printed).quantize(step):
+            target = str(Decimal(p.printed).quantize(step))
+    by_method = _as_printed(value / scale, target, m.get("rounding", "round"), m.get("decimals")) if m else None
+    if by_method is not None and "decimals" in m and m["decimals"] < 0:
+        by_method = str(Decimal(by_method).quantize(Decimal(1)))
+        target = str(Decimal(target).quantize(Decimal(1)))
+    verdict = "explained" if by_method == target else "disagrees"
     return {**result, "verdict": verdict, "verified": verdict == "explained", "by_method": by_method,
-            "explanation": p.explanation}
+            "compared_to": target, "explanation": p.explanation}
 
 
 def load(text: str, where: str) -> list[Published]:

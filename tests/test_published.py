@@ -30,7 +30,9 @@ def test_packaged_entries_agree_or_are_explained(entry):
     assert entry.explanation
     assert v["verified"] == (entry.reason not in UNVERIFIABLE)
     if v["verified"]:
-        assert v["by_method"] == entry.printed
+        # the printed value, or the same number at the source's own precision (method decimals)
+        assert v["by_method"] == v["compared_to"]
+        assert float(v["compared_to"]) == float(entry.printed)
 
 
 def entry(**kw):
