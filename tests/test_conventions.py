@@ -8,7 +8,7 @@ import pytest
 
 from calc.conventions import conventions, get_convention
 from calc.errors import CalcError
-from tests.conftest import counts
+from tests.conftest import counts, module_leaf_outputs
 
 TOOL_KEYS = {"thop": "thop_macs", "ptflops": "ptflops_macs", "fvcore": "fvcore_total"}
 
@@ -72,3 +72,30 @@ def test_every_convention_is_documented():
         assert c.sees <= {"module", "functional", "operator"}
     with pytest.raises(CalcError, match="unknown convention 'paper'"):
         get_convention("paper")
+
+
+# every model of data/torch_counts.json that calc declares, as (name, options)
+REFERENCE_MODELS = {
+    "mobilenet_v2@224": ("mobilenet_v2", {}),
+    "resnet18@224": ("resnet18", {}),
+    "resnet50@224": ("resnet50", {}),
+    "shufflenet_v2_x1_0@224": ("shufflenet_v2", {"alpha": 1.0}),
+    "squeezenet1_0@224": ("squeezenet1_0", {}),
+    "vgg16@224": ("vgg16", {}),
+}
+
+
+@pytest.mark.parametrize("key", sorted(REFERENCE_MODELS))
+def test_reference_models_match_torchvision_and_the_tools(key, torch_counts):
+    # data/torch_counts.json: torchvision 0.28, thop 0.1.1.post2209072238, ptflops 0.7.5 (pytorch
+    # backend), fvcore 0.1.5; batch 1, 224x224, 1000 classes.  Every field, to the unit.
+    ref = torch_counts[key]
+    name, options = REFERENCE_MODELS[key]
+    a = counts(name, **options)
+    assert a.totals["params"] == ref["params"]
+    assert a.totals["macs"] == ref["conv_linear_macs"]
+    assert sum(c.macs for c in a.layers if c.op == "Conv2d") == ref["conv_macs"]
+    assert sum(c.macs for c in a.layers if c.op == "Linear") == ref["linear_macs"]
+    assert module_leaf_outputs(a) == ref["leaf_output_elems"]
+    for tool, field in TOOL_KEYS.items():
+        assert counts(name, tool, **options).totals["flops"] == int(ref[field]), tool

@@ -43,20 +43,8 @@ PADDLE_MODEL_STAT = get_convention("paddle")
 # ---------------------------------------------------------------------------
 # torchvision, exactly
 
-@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
-def test_matches_torchvision_and_the_tools(name, torch_counts):
-    # tests/data/torch_counts.json: torchvision 0.28, thop 0.1.1.post2209072238, ptflops 0.7.5
-    # (pytorch backend), fvcore 0.1.5, batch 1, 224x224, 1000 classes
-    ref = torch_counts[f"{name}@224"]
-    a = counts(name)
-    assert a.totals["params"] == ref["params"]
-    assert a.totals["macs"] == ref["conv_linear_macs"]
-    assert sum(c.macs for c in a.layers if c.op == "Conv2d") == ref["conv_macs"]
-    assert sum(c.macs for c in a.layers if c.op == "Linear") == ref["linear_macs"]
-    assert module_leaf_outputs(a) == ref["leaf_output_elems"]
-    assert counts(name, "thop").totals["flops"] == ref["thop_macs"]
-    assert counts(name, "ptflops").totals["flops"] == ref["ptflops_macs"]
-    assert counts(name, "fvcore").totals["flops"] == ref["fvcore_total"]
+# (the comparison with every field of torch_counts.json is tests/test_conventions.py::
+# test_reference_models_match_torchvision_and_the_tools)
 
 
 def test_pinned_integers():
