@@ -6,7 +6,7 @@ name of their output node.
 from __future__ import annotations
 
 from calc.graph import Network
-from calc.layers import BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Layer, Linear
+from calc.layers import AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Layer, Linear
 
 
 def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -21,15 +21,30 @@ def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> 
 
 
 def conv_bn(net: Network, name: str, x: str, out: int, k: int, stride: int = 1,
-            groups: int = 1, act: type[Layer] | None = None, padding: int | None = None) -> str:
-    """Conv (no bias) -> BatchNorm -> optional activation."""
+            groups: int = 1, act: type[Layer] | None = None, padding: int | None = None,
+            *, n: int | str = "", act_name: str = "act") -> str:
+    """Conv (no bias) -> BatchNorm -> optional activation, as ``{name}.conv{n}``,
+    ``{name}.bn{n}``, ``{name}.{act_name}{n}`` (``n`` numbers the convs of a block the
+    way torchvision names them: conv1, bn1, relu1 ...)."""
     pad = (k - 1) // 2 if padding is None else padding
-    x = net.add(f"{name}.conv", Conv2d(out_channels=out, kernel_size=k, stride=stride,
-                                       padding=pad, groups=groups, bias=False), x)
-    x = net.add(f"{name}.bn", BatchNorm2d(), x)
+    x = net.add(f"{name}.conv{n}", Conv2d(out_channels=out, kernel_size=k, stride=stride,
+                                          padding=pad, groups=groups, bias=False), x)
+    x = net.add(f"{name}.bn{n}", BatchNorm2d(), x)
     if act is not None:
-        x = net.add(f"{name}.act", act(), x)
+        x = net.add(f"{name}.{act_name}{n}", act(), x)
     return x
+
+
+def window_pool_head(net: Network, x: str, classes: int, *, stride: int | None = None,
+                     dropout: float | None = None, fc_bias: bool = True) -> str:
+    """The head of reference code that pools with a fixed ``nn.AvgPool2d(7)`` window:
+    here the window is the whole final map (7x7 at 224), so the pool stays global at
+    any resolution; then optional dropout, ``x.view(-1, C)`` and a Linear."""
+    x = net.add("pool", AvgPool2d(kernel_size=net[x].shape[1:], stride=stride), x)
+    if dropout is not None:
+        x = net.add("dropout", Dropout(p=dropout), x)
+    x = net.add("flatten", Flatten(impl="operator"), x)
+    return net.add("fc", Linear(out_features=classes, bias=fc_bias), x)
 
 
 def classifier(net: Network, x: str, classes: int, *, dropout: float | None = None,

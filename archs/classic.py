@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archs._blocks import conv_bn
 from archs.registry import CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
@@ -225,10 +226,7 @@ DARKNET53_UNITS = (1, 2, 8, 8, 4)
 
 
 def conv_bn_relu(net: Network, name: str, x: str, out: int, k: int, stride: int = 1) -> str:
-    x = net.add(f"{name}.conv", Conv2d(out_channels=out, kernel_size=k, stride=stride,
-                                       padding=k // 2, bias=False), x)
-    x = net.add(f"{name}.bn", BatchNorm2d(), x)
-    return net.add(f"{name}.relu", ReLU(), x)
+    return conv_bn(net, name, x, out, k, stride, act=ReLU, act_name="relu")
 
 
 @register("darknet53", family="DarkNet", summary="DarkNet-53 classifier (PaddleClas; ReLU; 256x256 input)",

@@ -57,11 +57,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from archs._blocks import classifier
+from archs._blocks import classifier, conv_bn, window_pool_head
 from archs.registry import CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
-    Add, AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Linear, MaxPool2d,
+    Add, AvgPool2d, Conv2d, GlobalAvgPool2d, MaxPool2d,
     Mul, ReLU, Sigmoid,
 )
 
@@ -154,10 +154,7 @@ CADENE_SENET154 = replace(CADENE_SE, stem=(64, 64, 128), deep_stem=True, groups=
 def conv_bn_relu(net: Network, name: str, x: str, out: int, k: int, stride: int = 1,
                  groups: int = 1, relu: bool = True, n: int | str = "") -> str:
     """``{name}.conv{n}`` (no bias) -> ``.bn{n}`` -> optional ``.relu{n}``."""
-    x = net.add(f"{name}.conv{n}", Conv2d(out_channels=out, kernel_size=k, stride=stride,
-                                          padding=k // 2, groups=groups, bias=False), x)
-    x = net.add(f"{name}.bn{n}", BatchNorm2d(), x)
-    return net.add(f"{name}.relu{n}", ReLU(), x) if relu else x
+    return conv_bn(net, name, x, out, k, stride, groups, act=ReLU if relu else None, n=n, act_name="relu")
 
 
 def stem(net: Network, d: Design) -> str:
@@ -224,11 +221,7 @@ def fixed_pool_head(net: Network, x: str, classes: int, dropout: float | None) -
             f"the reference pools with a fixed AvgPool2d(7, stride=1), made for the 7x7 final map "
             f"of a 224 input; here the map is {h}x{w}, and calc pools over all of it (kernel "
             f"{h}x{w}) so the classifier keeps its {c} inputs, as timm's port of the model does")
-    x = net.add("pool", AvgPool2d(kernel_size=(h, w), stride=1), x)
-    if dropout is not None:
-        x = net.add("dropout", Dropout(p=dropout), x)
-    x = net.add("flatten", Flatten(impl="operator"), x)
-    return net.add("fc", Linear(out_features=classes), x)
+    return window_pool_head(net, x, classes, stride=1, dropout=dropout)
 
 
 # ---------------------------------------------------------------------------

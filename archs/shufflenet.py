@@ -52,11 +52,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archs._blocks import classifier, conv_bn, make_divisible
+from archs._blocks import classifier, conv_bn, make_divisible, window_pool_head
 from archs.registry import ALPHA, CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
-    Add, AvgPool2d, ChannelShuffle, ChannelSplit, Concat, Dropout, Flatten, Linear, MaxPool2d, ReLU,
+    Add, AvgPool2d, ChannelShuffle, ChannelSplit, Concat, MaxPool2d, ReLU,
 )
 
 
@@ -78,15 +78,9 @@ def stem(net: Network, channels: int) -> str:
 
 
 def authors_head(net: Network, x: str, classes: int, dropout: float | None = None) -> str:
-    """The head of the authors' code (megvii-model/ShuffleNet-Series): ``nn.AvgPool2d(7)``
-    (a fixed window; here the window is the final map, which is 7x7 at 224, so the
-    pool stays global at any resolution), optional dropout, ``x.view(-1, C)``, and a
-    Linear without bias."""
-    x = net.add("pool", AvgPool2d(kernel_size=net[x].shape[1:]), x)
-    if dropout is not None:
-        x = net.add("dropout", Dropout(p=dropout), x)
-    x = net.add("flatten", Flatten(impl="operator"), x)
-    return net.add("fc", Linear(out_features=classes, bias=False), x)
+    """The head of the authors' code (megvii-model/ShuffleNet-Series): ``nn.AvgPool2d(7)``,
+    optional dropout, ``x.view(-1, C)``, and a Linear without bias."""
+    return window_pool_head(net, x, classes, dropout=dropout, fc_bias=False)
 
 
 # ---------------------------------------------------------------------------

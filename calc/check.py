@@ -17,7 +17,7 @@ from math import ceil
 from typing import Any, Callable
 
 from calc.errors import CalcError
-from calc.published import UNITS, UNVERIFIABLE, Published, judge
+from calc.published import UNITS, UNVERIFIABLE, Published, judge, safe_yaml
 
 
 def _value(p: Published) -> tuple[Decimal, Decimal]:
@@ -118,7 +118,5 @@ def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[
 def load_stage_tables() -> list[dict]:
     from importlib import resources
 
-    import yaml
-
     text = resources.files("archs").joinpath("stage_tables.yaml").read_text()
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return safe_yaml(text, "archs/stage_tables.yaml")

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from calc.cli_common import DTYPES, FORMATS, _arch_options, _config_str, _given
+from calc.cli_common import DTYPES, FORMATS, _arch_options, _config_str, _given, parse_list
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,15 +202,8 @@ def compare(targets, alpha, res, groups, classes, variant, batch, dtype, convent
                            payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
 
 
-def _floats(text: str | None, kind: type) -> list:
-    from calc.errors import CalcError
-
-    if text is None:
-        return [None]
-    try:
-        return [kind(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise CalcError(f"expected a comma-separated list of {kind.__name__}, received {text!r}") from None
+def _grid_axis(text: str | None, kind: type, option: str) -> list:
+    return [None] if text is None else parse_list(text, kind, option)
 
 
 @cli.command()
@@ -235,6 +228,7 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
     Example:
       calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
     """
+    import contextlib
     import itertools
 
     import archs
@@ -249,10 +243,11 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
         from calc.roofline import estimate
 
         gpu = find_device(device, load_devices())
-    grid = list(itertools.product(_floats(alphas, float), _floats(resolutions, int), _floats(group_list, int)))
+    grid = list(itertools.product(_grid_axis(alphas, float, "alpha"), _grid_axis(resolutions, int, "res"),
+                                  _grid_axis(group_list, int, "groups")))
     rows = []
     show = len(grid) > 200 and sys.stderr.isatty()
-    with click.progressbar(grid, label=f"sweeping {len(grid)} points", file=sys.stderr) if show else _nullbar(grid) as bar:
+    with click.progressbar(grid, label=f"sweeping {len(grid)} points", file=sys.stderr) if show else contextlib.nullcontext(grid) as bar:
         for a_, r_, g_ in bar:
             given = _given(alpha=a_, res=r_, groups=g_, classes=classes, variant=variant)
             row = {k: given.get(k) for k in ("alpha", "res", "groups") if k in given}
@@ -283,17 +278,6 @@ def sweep(name, alphas, resolutions, group_list, classes, variant, batch, dtype,
     click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
                            payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
                                     "device": gpu.key if gpu is not None else None, "points": rows}))
-
-
-class _nullbar:
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
 
 
 @cli.command()

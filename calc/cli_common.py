@@ -5,6 +5,8 @@ from typing import Any
 
 import click
 
+from calc.units import config_str as _config_str  # noqa: F401  (re-exported for the commands)
+
 FORMATS = ("table", "json", "csv", "markdown")
 DTYPES = ("fp32", "fp16", "bf16", "int8")
 
@@ -28,5 +30,11 @@ def _given(**kw: Any) -> dict[str, Any]:
     return {k: v for k, v in kw.items() if v is not None}
 
 
-def _config_str(config: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in config.items())
+def parse_list(text: str, kind: type, option: str) -> list:
+    """A comma-separated option value (``--res 96,128,160``) as a list of ``kind``."""
+    from calc.errors import CalcError
+
+    try:
+        return [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CalcError(f"--{option} must be a comma-separated list of {kind.__name__}, received {text!r}") from None

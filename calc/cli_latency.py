@@ -12,15 +12,15 @@ from typing import Any
 
 import click
 
-from calc.cli_common import DTYPES, FORMATS, _arch_options, _given
+from calc.cli_common import DTYPES, FORMATS, _arch_options, _given, parse_list
 
 
 def _batches(text: str) -> list[int]:
     from calc.errors import CalcError
 
     try:
-        out = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
+        out = parse_list(text, int, "batch")
+    except CalcError:
         out = []
     if not out or min(out) < 1:
         raise CalcError(f"--batch must be a comma-separated list of integers >= 1, received {text!r}")

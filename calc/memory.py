@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from calc.graph import Network
+from calc.layers.base import numel
 
 
 def storage_roots(net: Network) -> dict[str, str]:
@@ -42,7 +43,7 @@ def peak_live_elements(net: Network) -> int:
     frees: dict[int, list[str]] = defaultdict(list)
     for r, i in last_use.items():
         frees[i].append(r)
-    size = {n.name: (0 if root[n.name] != n.name else _numel(n.shape)) for n in order}
+    size = {n.name: (0 if root[n.name] != n.name else numel(n.shape)) for n in order}
     live = peak = 0
     for i, node in enumerate(order):
         live += size[node.name]
@@ -50,10 +51,3 @@ def peak_live_elements(net: Network) -> int:
         for r in frees.get(i, ()):
             live -= size[r]
     return peak
-
-
-def _numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n

@@ -183,14 +183,18 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
             "compared_to": target, "explanation": p.explanation}
 
 
-def load(text: str, where: str) -> list[Published]:
+def safe_yaml(text: str, where: str) -> Any:
+    """Parse packaged YAML with PyYAML's safe loader (the C one when available)."""
     import yaml
 
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise CalcError(f"{where}: YAML error: {str(e).splitlines()[0]}") from None
+
+
+def load(text: str, where: str) -> list[Published]:
+    data = safe_yaml(text, where)
     if not isinstance(data, list):
         raise CalcError(f"{where}: expected a list of entries")
     return [Published.from_dict(d, f"{where} entry {i}") for i, d in enumerate(data)]

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from calc.counting import Analysis
 from calc.layers.base import fmt_shape
 from calc.units import binary, grouped, si
+from calc.units import config_str as _config_str
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -44,10 +45,6 @@ def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = 
     if published is not None:
         out["published"] = published
     return out
-
-
-def _config_str(config: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in config.items())
 
 
 def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:

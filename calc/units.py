@@ -19,3 +19,8 @@ def binary(n: float, digits: int = 2) -> str:
 
 def grouped(n: int) -> str:
     return f"{n:,}"
+
+
+def config_str(config: dict) -> str:
+    """{'alpha': 0.75, 'res': 192} -> 'alpha=0.75, res=192'."""
+    return ", ".join(f"{k}={v}" for k, v in config.items())

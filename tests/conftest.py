@@ -31,3 +31,9 @@ def module_leaf_outputs(analysis):
     """Sum of output elements of the layers the reference runs as nn.Modules,
     i.e. torch_counts.json's `leaf_output_elems`."""
     return sum(c.activations for c in analysis.layers if c.impl == "module")
+
+
+def printed(value: float, text: str) -> bool:
+    """``value`` rounds to ``text`` at ``text``'s number of decimals."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return f"{value:.{decimals}f}" == text

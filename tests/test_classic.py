@@ -7,15 +7,9 @@ import archs.classic  # noqa: F401  (registers the family; archs/__init__ may no
 from archs.classic import paddle_model_stat_params
 from calc.conventions import get_convention
 from calc.counting import analyze
-from tests.conftest import counts, module_leaf_outputs
+from tests.conftest import counts, module_leaf_outputs, printed
 
 G, M = 1e9, 1e6
-
-
-def printed(value: float, text: str) -> bool:
-    """``value`` rounds to ``text`` at ``text``'s number of decimals."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return f"{value:.{decimals}f}" == text
 
 
 def truncated(value: float, text: str) -> bool:

@@ -9,15 +9,9 @@ import archs.resnet  # noqa: F401  (registers the family; archs/__init__ may not
 from archs.resnet import DEPTHS, PADDLE_VB, RESNETS, TORCHVISION, resnet
 from calc.conventions import Convention, get_convention
 from calc.counting import analyze
-from tests.conftest import counts, module_leaf_outputs
+from tests.conftest import counts, module_leaf_outputs, printed
 
 G, M = 1e9, 1e6
-
-
-def printed(value: float, text: str) -> bool:
-    """``value`` shows as ``text`` at ``text``'s number of decimals."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return f"{value:.{decimals}f}" == text
 
 
 def cost(analysis, rule: Convention) -> int:
