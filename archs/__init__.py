@@ -1,26 +1,52 @@
-"""Architecture declarations.  Importing this package registers every family."""
-from archs.registry import ARCHITECTURES, Architecture, Option, get, register
+"""The built-in architectures: one family per module, each registered in calc's
+registry when this package is imported, and their published data (``archs/data``:
+published counts, stage tables, measured latencies).
+
+The declarations use the engine's public pieces (:mod:`calc.registry`,
+:mod:`calc.blocks`, :mod:`calc.graph`, :mod:`calc.layers`); the engine never
+imports this package.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from calc.graph import Network
+from calc.registry import ARCHITECTURES, Architecture, Option, get, register
 
 from archs import classic, mobilenet, resnet, shufflenet  # noqa: F401  (registers)
 
 
-def build(name: str, **options):
+def build(name: str, **options: Any) -> Network:
     """Build the named architecture with the given options (validated)."""
     return get(name).build(**options)
 
 
-__all__ = ["ARCHITECTURES", "Architecture", "Option", "build", "get", "register"]
+@cache
+def published() -> tuple:
+    """The published numbers of the built-in architectures (``data/published.yaml``)."""
+    from calc.datafiles import packaged
+    from calc.published import entries
+
+    return tuple(entries(packaged("archs", "data/published.yaml"), "archs/data/published.yaml"))
 
 
-def published_for(spec: Architecture, config: dict) -> list[dict]:
-    """The published numbers for this configuration, each recomputed and judged
-    (none for a user's spec file, even one named like a built-in)."""
-    from calc.published import judge, load_packaged
+@cache
+def stage_tables() -> tuple:
+    """The papers' stage tables, as printed (``data/stage_tables.yaml``)."""
+    from calc.datafiles import packaged
 
-    if spec.name not in ARCHITECTURES or ARCHITECTURES[spec.name] is not spec:
-        return []
-    return [
-        judge(p, lambda c: spec.build(**c), config)
-        for p in load_packaged()
-        if p.matches(spec.name, config)
-    ]
+    return tuple(packaged("archs", "data/stage_tables.yaml"))
+
+
+@cache
+def latency_tables() -> tuple:
+    """Published latency measurements of the built-ins (``data/latency_seeds.toml``)."""
+    from calc.datafiles import packaged
+    from calc.latency.validate import parse_tables
+
+    return tuple(parse_tables(packaged("archs", "data/latency_seeds.toml")))
+
+
+__all__ = ["ARCHITECTURES", "Architecture", "Option", "build", "get", "latency_tables", "published",
+           "register", "stage_tables"]

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archs._blocks import conv_bn
-from archs.registry import CLASSES, RES, Option, register
+from calc.blocks import conv_bn
+from calc.registry import CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
     Add, AdaptiveAvgPool2d, BatchNorm2d, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool2d,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archs._blocks import classifier, conv_bn, make_divisible
-from archs.registry import ALPHA, CLASSES, RES, Option, register
+from calc.blocks import classifier, conv_bn, make_divisible
+from calc.registry import ALPHA, CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import Add, ReLU, ReLU6, Softmax
 

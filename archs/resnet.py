@@ -57,8 +57,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from archs._blocks import classifier, conv_bn, window_pool_head
-from archs.registry import CLASSES, RES, Option, register
+from calc.blocks import classifier, conv_bn, window_pool_head
+from calc.registry import CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
     Add, AvgPool2d, Conv2d, GlobalAvgPool2d, MaxPool2d,

@@ -52,8 +52,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archs._blocks import classifier, conv_bn, make_divisible, window_pool_head
-from archs.registry import ALPHA, CLASSES, RES, Option, register
+from calc.blocks import classifier, conv_bn, make_divisible, window_pool_head
+from calc.registry import ALPHA, CLASSES, RES, Option, register
 from calc.graph import Network
 from calc.layers import (
     Add, AvgPool2d, ChannelShuffle, ChannelSplit, Concat, MaxPool2d, ReLU,

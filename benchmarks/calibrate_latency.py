@@ -1,14 +1,14 @@
-"""Fit the constants of calc's latency model (calc/latency_model.toml) to the calibration
-tables of calc/latency_seeds.toml, and report the error on every table.
+"""Fit the constants of calc's latency model (calc/latency/model.toml) to the calibration
+tables of archs/data/latency_seeds.toml, and report the error on every table.
 
     python benchmarks/calibrate_latency.py            # fit, print the constants and the errors
     python benchmarks/calibrate_latency.py --fixed    # only evaluate the packaged constants
 
-The split is calc.latency_check.CALIBRATION (the V100 tables); the T4 tables are held out.
+The split is calc.latency.validate.CALIBRATION (the V100 tables); the T4 tables are held out.
 The loss is the mean squared log error of the predicted latencies (each measurement
 weighs the same, whatever its size); the search is Nelder-Mead over the constants, each
 kept within a physically meaningful range (BOUNDS), from several starting points.  The
-model itself is calc.roofline.kernel_seconds, evaluated on arrays: the same formula the
+model itself is calc.latency.roofline.kernel_seconds, evaluated on arrays: the same formula the
 command line uses.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import archs  # noqa: E402
-import archs.classic  # noqa: E402,F401  (registers the classic nets until archs/__init__ imports them)
-from calc.latency_check import CALIBRATION, Point, TableResult, load_tables, predict, report  # noqa: E402
-from calc.devices import find_device, load_devices  # noqa: E402
-from calc.roofline import Model, copy_bytes, default_model, fuse, kernel_seconds, kernel_work  # noqa: E402
+from calc.latency.validate import CALIBRATION, Point, TableResult, predict, report  # noqa: E402
+from calc.latency.devices import find_device, load_devices  # noqa: E402
+from calc.latency.fusion import fuse  # noqa: E402
+from calc.latency.roofline import Model, copy_bytes, default_model, kernel_seconds, kernel_work  # noqa: E402
 
 #: the range each constant may take, with the reason
 BOUNDS = {
@@ -179,7 +179,7 @@ def main() -> None:
     ap.add_argument("--loto", action="store_true",
                     help="leave one table out: refit on the other four tables, report the one left out")
     ns = ap.parse_args()
-    tables = load_tables()
+    tables = archs.latency_tables()
     model = default_model()
     if ns.loto:
         print(f"{'left out':<16}{'n':>4}{'MdAPE':>8}{'Spearman':>10}{'median error':>14}   refitted constants")
@@ -195,11 +195,11 @@ def main() -> None:
         model, loss = fit(calib, model)
         print(f"fitted on {len(calib.points)} points of {', '.join(CALIBRATION)}; "
               f"mean squared log error {loss:.4f} (rms {100 * (math.exp(loss ** 0.5) - 1):.1f}%)")
-        print("constants (paste into calc/latency_model.toml, rounded):")
+        print("constants (paste into calc/latency/model.toml, rounded):")
         for name in Model.NAMES:
             print(f"  {name:<11} = {getattr(model, name):.4g}")
         print()
-    print(report(predict(tables, model), detail=not ns.brief))
+    print(report(predict(tables, model, build=archs.build), detail=not ns.brief))
 
 
 if __name__ == "__main__":

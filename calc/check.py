@@ -17,7 +17,7 @@ from math import ceil
 from typing import Any, Callable
 
 from calc.errors import CalcError
-from calc.published import UNITS, UNVERIFIABLE, Published, judge, safe_yaml
+from calc.published import UNITS, UNVERIFIABLE, Published, judge
 
 
 def _value(p: Published) -> tuple[Decimal, Decimal]:
@@ -113,10 +113,3 @@ def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[
     summary["inconsistencies"] = len(findings)
     summary["unexplained_inconsistencies"] = sum(not f["explained"] for f in findings)
     return {"entries": results, "inconsistencies": findings, "summary": summary}
-
-
-def load_stage_tables() -> list[dict]:
-    from importlib import resources
-
-    text = resources.files("archs").joinpath("stage_tables.yaml").read_text()
-    return safe_yaml(text, "archs/stage_tables.yaml")

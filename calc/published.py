@@ -123,12 +123,7 @@ def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = (),
 
 def bias_params(net: Network) -> int:
     """Parameters held in conv and FC biases."""
-    total = 0
-    for node in net.layers():
-        layer = node.layer
-        if getattr(layer, "bias", False) is True:
-            total += getattr(layer, "out_channels", None) or getattr(layer, "out_features", 0)
-    return total
+    return sum(n.layer.param_counts(net.input_shapes(n)).get("bias", 0) for n in net.layers())
 
 
 def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | None = None) -> str:
@@ -183,26 +178,15 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
             "compared_to": target, "explanation": p.explanation}
 
 
-def safe_yaml(text: str, where: str) -> Any:
-    """Parse packaged YAML with PyYAML's safe loader (the C one when available)."""
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        raise CalcError(f"{where}: YAML error: {str(e).splitlines()[0]}") from None
-
-
 def load(text: str, where: str) -> list[Published]:
-    data = safe_yaml(text, where)
+    """Published entries from YAML text (a list of mappings)."""
+    from calc.datafiles import parse_yaml
+
+    return entries(parse_yaml(text, where), where)
+
+
+def entries(data: Any, where: str) -> list[Published]:
+    """Published entries from parsed data (a list of mappings)."""
     if not isinstance(data, list):
         raise CalcError(f"{where}: expected a list of entries")
     return [Published.from_dict(d, f"{where} entry {i}") for i, d in enumerate(data)]
-
-
-def load_packaged() -> list[Published]:
-    """The published table shipped with the architectures (``archs/published.yaml``)."""
-    from importlib import resources
-
-    text = resources.files("archs").joinpath("published.yaml").read_text()
-    return load(text, "archs/published.yaml")

@@ -8,7 +8,7 @@ from a stage table; every number it prints comes from closed-form formulas.
 from __future__ import annotations
 
 import archs
-from archs._blocks import classifier, conv_bn
+from calc.blocks import classifier, conv_bn
 from calc.counting import analyze
 from calc.graph import Network
 from calc.layers import ReLU6

@@ -21,6 +21,19 @@ def torch_counts():
     return _torch_counts()
 
 
+@pytest.fixture
+def cli(capsys):
+    """Run ``calc ARGS...`` in process: returns (exit status, stdout, stderr)."""
+    from calc.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 @lru_cache(maxsize=None)
 def counts(name, convention="macs", **options):
     """Analysis of a built-in architecture (cached: tests only read it)."""

@@ -5,14 +5,13 @@ import json
 import pytest
 
 import archs
-from calc.check import load_stage_tables, run_check, stage_table_findings
-from calc.cli import main
-from calc.published import REASONS, load_packaged
+from calc.check import run_check, stage_table_findings
+from calc.published import REASONS
 
 
 @pytest.fixture(scope="module")
 def report():
-    return run_check(load_packaged(), load_stage_tables(), archs.get)
+    return run_check(list(archs.published()), list(archs.stage_tables()), archs.get)
 
 
 def test_every_seed_row_agrees_or_is_explained(report):
@@ -61,24 +60,19 @@ def test_stage_table_checker_on_a_made_up_table():
     assert not found[1]["explained"]
 
 
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def test_cli_exit_status_says_whether_anything_disagrees(capsys):
-    code, out, _ = run(capsys, "check")
+def test_cli_exit_status_says_whether_anything_disagrees(cli):
+    code, out, _ = cli("check")
     assert code == 1 and "1 disagree" in out
-    code, out, _ = run(capsys, "check", "mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2")
+    code, out, _ = cli("check", "mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2")
     assert code == 0 and "0 disagree" in out
-    code, out, _ = run(capsys, "check", "--source", "seed 004")
+    code, out, _ = cli("check", "--source", "seed 004")
     assert code == 0 and "24 published numbers: 22 agree, 2 explained" in out
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "table"])
-def test_cli_formats(capsys, fmt):
-    code, out, _ = run(capsys, "check", "mobilenet_v2", "--format", fmt)
+def test_cli_formats(cli, fmt):
+    code, out, _ = cli("check", "mobilenet_v2", "--format", fmt)
     assert code == 0
     if fmt == "json":
         d = json.loads(out)
@@ -88,8 +82,8 @@ def test_cli_formats(capsys, fmt):
         assert "mobilenet_v2" in out
 
 
-def test_cli_errors(capsys):
-    code, _, err = run(capsys, "check", "nonet")
+def test_cli_errors(cli):
+    code, _, err = cli("check", "nonet")
     assert code == 2 and "unknown architecture 'nonet'" in err
-    code, _, err = run(capsys, "check", "--source", "no such paper")
+    code, _, err = cli("check", "--source", "no such paper")
     assert code == 2 and "no published numbers match" in err

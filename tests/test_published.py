@@ -4,7 +4,7 @@ import pytest
 
 import archs
 from calc.errors import CalcError
-from calc.published import UNVERIFIABLE, Published, judge, load, load_packaged
+from calc.published import UNVERIFIABLE, Published, judge, load
 
 
 def verdict_of(p):
@@ -12,7 +12,7 @@ def verdict_of(p):
     return judge(p, lambda c: spec.build(**c), spec.resolve(p.config))
 
 
-@pytest.mark.parametrize("entry", [p for p in load_packaged() if p.arch in archs.ARCHITECTURES],
+@pytest.mark.parametrize("entry", [p for p in archs.published() if p.arch in archs.ARCHITECTURES],
                          ids=lambda p: f"{p.arch}-{p.quantity}-{p.printed}")
 def test_packaged_entries_agree_or_are_explained(entry):
     v = verdict_of(entry)

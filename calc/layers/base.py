@@ -12,12 +12,24 @@ Each layer answers four questions:
 ``params(inputs)``
     trainable parameters (exact integer; BN running statistics are buffers, not
     parameters);
+``param_counts(inputs)``
+    the parameters by kind (``weights``: a conv or FC weight tensor, ``bias``,
+    ``affine``: a norm's scale and shift), for the views that count only some kinds
+    (the papers' "weights", a tool that skips biases); the kinds sum to ``params``;
 ``counts(inputs, output)``
     named per-sample quantities the counting conventions weigh
     (``macs``, ``bias``, ``elems``, ``in``, ``out``, ``window`` ...);
     see :mod:`calc.conventions`;
+Traits of a layer family are class attributes, read by the analyses that care:
+
 ``aliases_input``
-    whether its output is a view of its input (no new memory, no traffic).
+    its output is a view of its input (no new memory, no traffic);
+``elementwise``
+    each output element is computed from the input element(s) at the same position
+    (batch norm, activations, a residual add): an inference engine fuses it into the
+    conv that produces its input, and it keeps a depthwise-separable pair separable;
+``reorders_channels``
+    it only permutes channels (a channel shuffle).
 """
 from __future__ import annotations
 
@@ -74,6 +86,10 @@ class Layer(BaseModel):
     arity: ClassVar[tuple[int, int | None]] = (1, 1)
     #: True when the output is a view of (or the same tensor as) the input.
     aliases_input: ClassVar[bool] = False
+    #: True when each output element depends only on the input element(s) at its position.
+    elementwise: ClassVar[bool] = False
+    #: True when the layer only permutes channels.
+    reorders_channels: ClassVar[bool] = False
 
     @property
     def op(self) -> str:
@@ -84,7 +100,10 @@ class Layer(BaseModel):
         return inputs[0]
 
     def params(self, inputs: list[Shape]) -> int:
-        return 0
+        return sum(self.param_counts(inputs).values())
+
+    def param_counts(self, inputs: list[Shape]) -> dict[str, int]:
+        return {}
 
     def counts(self, inputs: list[Shape], output: Shape) -> dict[str, int]:
         return {}

@@ -45,9 +45,10 @@ class Conv2d(Layer):
             )
         return c
 
-    @property
-    def is_depthwise(self) -> bool:
-        return self.groups > 1 and self.groups == self.out_channels
+    def depthwise(self, inputs: list[Shape]) -> bool:
+        """Each filter sees one input channel (``groups == in_channels > 1``; the output
+        may have a channel multiplier, ``out_channels = k x in_channels``)."""
+        return self.groups > 1 and self.groups == self.spatial_input(inputs)[0]
 
     def output_shape(self, inputs):
         c, h, w = self.spatial_input(inputs)
@@ -59,8 +60,9 @@ class Conv2d(Layer):
         kh, kw = pair(self.kernel_size)
         return self._in_channels(inputs) // self.groups * kh * kw
 
-    def params(self, inputs):
-        return self.out_channels * self.weight_per_output(inputs) + (self.out_channels if self.bias else 0)
+    def param_counts(self, inputs):
+        return {"weights": self.out_channels * self.weight_per_output(inputs),
+                "bias": self.out_channels if self.bias else 0}
 
     def counts(self, inputs, output):
         out = output[0] * output[1] * output[2]
@@ -89,8 +91,9 @@ class Linear(Layer):
         self._in_features(inputs)
         return (self.out_features,)
 
-    def params(self, inputs):
-        return (self._in_features(inputs) + (1 if self.bias else 0)) * self.out_features
+    def param_counts(self, inputs):
+        return {"weights": self._in_features(inputs) * self.out_features,
+                "bias": self.out_features if self.bias else 0}
 
     def counts(self, inputs, output):
         return {

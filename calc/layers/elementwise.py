@@ -14,11 +14,13 @@ class BatchNorm2d(Layer):
     affine: bool = True
     eps: float = 1e-5
 
+    elementwise = True
+
     def output_shape(self, inputs):
         return self.spatial_input(inputs)
 
-    def params(self, inputs):
-        return 2 * inputs[0][0] if self.affine else 0
+    def param_counts(self, inputs):
+        return {"affine": 2 * inputs[0][0] if self.affine else 0}
 
     def counts(self, inputs, output):
         return {"elems": numel(output)}
@@ -26,6 +28,8 @@ class BatchNorm2d(Layer):
 
 class Activation(Layer):
     """Base of the element-wise activations: one output per input element."""
+
+    elementwise = True
 
     def counts(self, inputs, output):
         return {"elems": numel(output)}

@@ -18,6 +18,7 @@ class Add(Layer):
 
     impl: Impl = "operator"
     arity = (2, None)
+    elementwise = True
 
     def output_shape(self, inputs):
         if any(s != inputs[0] for s in inputs[1:]):
@@ -31,7 +32,8 @@ class Add(Layer):
 @register
 class Mul(Layer):
     """Element-wise product; the second input may be a per-channel ``(C, 1, 1)``
-    gate (squeeze-and-excitation)."""
+    gate (squeeze-and-excitation).  Not ``elementwise`` as a trait: the gate is broadcast
+    from another branch, and engines run it as a kernel of its own."""
 
     impl: Impl = "operator"
     arity = (2, 2)
@@ -90,6 +92,7 @@ class ChannelShuffle(Layer):
 
     groups: int
     impl: Impl = "operator"
+    reorders_channels = True
 
     @model_validator(mode="after")
     def _check(self):

@@ -1,0 +1,281 @@
+"""The counting commands: ``arch``, ``ratio``, ``breakdown``, ``compare``, ``sweep``,
+``list`` and ``conventions``.  They parse options, call the engine and print; heavy
+modules are imported inside each command so that a cold start stays fast."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from calc.cli.options import (
+    arch_target, batch_option, config_str, convention_option, dtype_option, format_option, grid_options,
+    shared_options,
+)
+
+
+@click.command()
+@arch_target
+@batch_option
+@dtype_option
+@convention_option()
+@click.option("--layers", is_flag=True, help="Add the per-layer breakdown.")
+@format_option()
+def arch(target, batch, dtype, convention, layers, fmt):
+    """Count the costs of architecture NAME (a built-in or a spec file).
+
+    \b
+    Examples:
+      calc arch mobilenet_v2 --alpha 0.75 --res 192
+      calc arch mobilenet_v1 --res 160 --layers
+      calc arch mobilenet_v2 --batch 8 --dtype fp16 --convention flops --format json
+      calc arch examples/tiny_resnet.yaml -p depth=56
+    """
+    from calc.cli.render import render
+    from calc.counting import analyze
+
+    net = target.build()
+    analysis = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    published = published_for(target.arch, net.config) if fmt != "csv" else None
+    click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published))
+
+
+def published_for(spec, config: dict) -> list[dict]:
+    """The published numbers for this configuration of a built-in, each recomputed and
+    judged (none for a user's spec file, even one named like a built-in)."""
+    import archs
+    from calc.published import judge
+
+    if archs.ARCHITECTURES.get(spec.name) is not spec:
+        return []
+    return [judge(p, lambda c: spec.build(**c), config)
+            for p in archs.published() if p.matches(spec.name, config)]
+
+
+@click.command()
+@arch_target
+@format_option()
+def ratio(target, fmt):
+    """Depthwise-separable compression of NAME: each depthwise + pointwise pair
+    against the standard conv it replaces (computed, and the closed form
+    1/N + 1/(g k^2)), and the whole network against the same network with every
+    pair replaced by a standard conv.
+
+    \b
+    Example:
+      calc ratio mobilenet_v1          # the paper's Table 4: 4867 M vs 569 M
+    """
+    from calc.breakdown import compression
+    from calc.cli.render import render_rows
+    from calc.counting import analyze
+    from calc.units import si
+
+    net = target.build()
+    report = compression(net, analyze(net))
+    t = report["totals"]
+    cols = ["depthwise", "pointwise", "in_channels", "out_channels", "kernel", "stride", "output",
+            "macs", "standard_macs", "macs_ratio", "params_ratio", "closed_form"]
+    footer = [
+        f"network:             {t['macs']:>15,} MACs ({si(t['macs'])}), {t['params']:>12,} params ({si(t['params'])})",
+        f"with standard convs: {t['standard_macs']:>15,} MACs ({si(t['standard_macs'])}), "
+        f"{t['standard_params']:>12,} params ({si(t['standard_params'])})",
+        f"ratio:               {t['macs_ratio']:.4f} of the MACs, {t['params_ratio']:.4f} of the params",
+    ]
+    if not report["pairs"]:
+        footer.insert(0, "no depthwise + pointwise pairs found")
+    click.echo(render_rows(report["pairs"], cols, fmt, title=f"{net.name} ({config_str(net.config)})",
+                           payload=report, footer=footer))
+
+
+@click.command()
+@arch_target
+@click.option("--by", type=click.Choice(("stage", "type", "op", "layer")), default="stage", show_default=True,
+              help="Group by dotted-name prefix, by layer type (depthwise, pointwise ...), by op, or rank layers.")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Name components that make a stage (--by stage).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Layers to show (--by layer).")
+@click.option("--metric", type=click.Choice(("macs", "params", "flops", "feature_bytes", "traffic_bytes")),
+              default="macs", show_default=True, help="Ranking metric (--by layer).")
+@convention_option("Convention of the flops column.")
+@batch_option
+@dtype_option
+@format_option()
+def breakdown(target, by, depth, top, metric, convention, batch, dtype, fmt):
+    """Where the cost of NAME goes: MACs, params, feature memory and bytes moved
+    by stage, by layer type or op, or the top-k costliest layers.
+
+    \b
+    Examples:
+      calc breakdown mobilenet_v1 --by type        # the paper's Table 2
+      calc breakdown resnet50 --by stage --depth 1
+      calc breakdown mobilenet_v2 --by layer --top 5 --metric traffic_bytes
+    """
+    from calc.breakdown import breakdown as group, top_layers
+    from calc.cli.render import render_rows
+    from calc.counting import analyze
+
+    net = target.build()
+    a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    title = f"{net.name} ({config_str(net.config)}), by {by}"
+    if by == "layer":
+        rows = top_layers(a, top, metric)
+        cols = ["name", "op", metric, "share"]
+    else:
+        rows = group(net, a, by, depth)
+        cols = ["group", "layers", "macs", "macs_share", "params", "params_share", "weights_share",
+                "flops", "feature_bytes", "traffic_bytes"]
+    click.echo(render_rows(rows, cols, fmt, title=title,
+                           payload={"arch": net.name, "config": net.config, "by": by, "rows": rows}))
+
+
+def _parse_target(text: str):
+    """``NAME`` or ``NAME:key=value,key=value`` as an ArchTarget."""
+    from calc.cli.options import ArchTarget, parse_assignments
+
+    name, _, rest = text.partition(":")
+    items = [i for i in rest.split(",") if i]
+    return ArchTarget(name, parse_assignments(items, what=repr(text), expected="NAME:key=value,..."))
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@shared_options
+@batch_option
+@dtype_option
+@convention_option()
+@format_option()
+def compare(targets, shared, batch, dtype, convention, fmt):
+    """Architectures or configurations side by side.  Each TARGET is NAME or
+    NAME:key=value,... (its own options); an option given with --flag or -p applies
+    to every target that takes it.
+
+    \b
+    Examples:
+      calc compare mobilenet_v1 mobilenet_v2 shufflenet_v2 --res 224
+      calc compare mobilenet_v2:alpha=0.75,res=192 mobilenet_v2:alpha=1.0 shufflenet_v1:groups=8
+    """
+    from calc.cli.render import render_rows
+    from calc.counting import analyze
+    from calc.errors import CalcError
+
+    parsed = [_parse_target(t) for t in targets]
+    for key in shared:
+        if not any(key in {o.name for o in t.arch.options} for t in parsed):
+            raise CalcError(f"none of {', '.join(t.arch.name for t in parsed)} takes --{key}")
+    rows = []
+    for t in parsed:
+        names = {o.name for o in t.arch.options}
+        t.given = {**{k: v for k, v in shared.items() if k in names}, **t.given}
+        net = t.build()
+        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+        rows.append({"arch": net.name, "config": config_str(net.config), **a.totals})
+    cols = ["arch", "config", "params", "macs", "flops", "activations", "feature_memory_bytes",
+            "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
+    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}",
+                           payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
+
+
+@click.command()
+@grid_options
+@batch_option
+@dtype_option
+@convention_option()
+@format_option()
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
+@click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
+def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
+    """A grid of params, MACs and memory over any options of NAME (each flag or -p
+    takes a comma-separated list).  Points whose feature maps vanish are reported,
+    not fatal.
+
+    \b
+    Examples:
+      calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
+      calc sweep examples/tiny_resnet.yaml -p depth=20,56,110
+    """
+    import contextlib
+    import itertools
+
+    from calc.cli.options import ArchTarget
+    from calc.cli.render import render_rows
+    from calc.counting import analyze
+    from calc.errors import CalcError
+
+    target = ArchTarget(name)
+    spec = target.arch
+    gpu = None
+    if device is not None:
+        from calc.latency.devices import find_device, load_devices
+        from calc.latency.roofline import estimate
+
+        gpu = find_device(device, load_devices())
+    keys = list(axes)
+    grid = list(itertools.product(*(axes[k] for k in keys)))
+    rows = []
+    show = len(grid) > 200 and sys.stderr.isatty()
+    with click.progressbar(grid, label=f"sweeping {len(grid)} points", file=sys.stderr) if show \
+            else contextlib.nullcontext(grid) as bar:
+        for values in bar:
+            given = target.options(**dict(zip(keys, values)))
+            row = dict(given)
+            try:
+                net = spec.build(**given)
+                a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+            except CalcError as e:
+                if "feature map vanishes" not in str(e):
+                    raise
+                rows.append({**row, "error": str(e)})
+                continue
+            row.update(a.totals)
+            if gpu is not None:
+                est = estimate(net, gpu, dtype=dtype, batch=batch)
+                row["latency_ms"] = round(est.latency_s * 1e3, 4)
+                row["roofline_ms"] = round(est.roofline_s * 1e3, 4)
+            rows.append(row)
+    cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    if gpu is not None:
+        cols += ["latency_ms", "roofline_ms"]
+    if any("error" in r for r in rows):
+        cols.append("error")
+    if plot_file:
+        from calc.plots import plot_sweep
+
+        plot_sweep(rows, plot_file, title=name)
+    click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
+                           payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
+                                    "device": gpu.key if gpu is not None else None, "points": rows}))
+
+
+@click.command("list")
+@format_option(("table", "json"))
+def list_(fmt):
+    """List the architectures with their options and allowed values."""
+    import json
+
+    import archs
+
+    rows = []
+    for a in archs.ARCHITECTURES.values():
+        rows.append({
+            "name": a.name, "family": a.family, "summary": a.summary, "source": a.source,
+            "options": {o.name: {"default": o.default, "allowed": o.describe(), "help": o.help} for o in a.options},
+        })
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        opts = "  ".join(f"--{k} {v['allowed']} (default {v['default']})" for k, v in r["options"].items())
+        click.echo(f"{r['name']:<22} {r['summary']}")
+        click.echo(f"{'':<22} {opts}")
+
+
+@click.command()
+def conventions():
+    """List the counting conventions: what each counts and where its rules come from."""
+    from calc.conventions import conventions as table
+
+    for c in table().values():
+        click.echo(f"{c.name:<8} {c.title}\n{'':<8} counts: {c.summary}\n{'':<8} source: {c.source}\n")
+
+
+COMMANDS = (arch, ratio, breakdown, compare, sweep, list_, conventions)

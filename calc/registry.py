@@ -1,0 +1,120 @@
+"""The architecture registry: named builders with declared, validated options.
+
+An architecture is a builder function plus the options it accepts.  Options an
+architecture does not take are an error, never silently ignored; values are
+checked against each option's type and range before the builder runs.
+
+The registry knows names only: the built-in declarations (the ``archs`` package)
+register themselves when imported, and reading a spec file is :mod:`calc.spec`'s
+business (the command line decides whether a name is a file).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from calc.errors import CalcError, did_you_mean
+from calc.graph import Network
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: type  # int, float or str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+
+    def with_default(self, default: Any, **changes: Any) -> "Option":
+        return Option(**{**self.__dict__, "default": default, **changes})
+
+    def describe(self) -> str:
+        if self.choices:
+            return "|".join(str(c) for c in self.choices)
+        lo = "-inf" if self.min is None else f"{self.min:g}"
+        hi = "inf" if self.max is None else f"{self.max:g}"
+        return f"{'(' if self.min_exclusive else '['}{lo}, {hi}]"
+
+    def validate(self, arch: str, value: Any) -> Any:
+        where = f"{arch}: option --{self.name}"
+        try:
+            if self.kind is int and isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            value = self.kind(value)
+        except (TypeError, ValueError):
+            raise CalcError(f"{where} must be {self.kind.__name__}, received {value!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CalcError(f"{where} must be a finite number, received {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise CalcError(f"{where} must be one of {self.describe()}, received {value!r}")
+        if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
+            raise CalcError(f"{where} must be in {self.describe()}, received {value!r}")
+        if self.max is not None and value > self.max:
+            raise CalcError(f"{where} must be in {self.describe()}, received {value!r}")
+        return value
+
+
+ALPHA = Option("alpha", float, 1.0, "width multiplier", min=0.0, max=4.0, min_exclusive=True)
+RES = Option("res", int, 224, "input resolution (square)", min=1, max=8192)
+CLASSES = Option("classes", int, 1000, "classifier outputs", min=1, max=1_000_000)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    family: str
+    summary: str
+    source: str
+    builder: Callable[..., Network]
+    options: tuple[Option, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        takes = ", ".join(f"--{o.name}" for o in self.options) or "no options"
+        raise CalcError(f"{self.name} does not take --{name} (it takes {takes})")
+
+    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
+        config = {o.name: o.default for o in self.options}
+        for name, value in given.items():
+            config[name] = self.option(name).validate(self.name, value)
+        return config
+
+    def build(self, **given: Any) -> Network:
+        config = self.resolve(given)
+        net = self.builder(**self.fixed, **config)
+        net.name = self.name
+        net.config = config
+        return net
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register(name: str, *, family: str, summary: str, source: str,
+             options: tuple[Option, ...], fixed: dict[str, Any] | None = None):
+    """Decorator: register ``builder`` as architecture ``name``.  Stack it to
+    register variants of one builder (``fixed`` holds the variant's arguments)."""
+
+    def deco(builder: Callable[..., Network]) -> Callable[..., Network]:
+        if name in ARCHITECTURES:
+            raise RuntimeError(f"architecture {name!r} is registered twice")
+        ARCHITECTURES[name] = Architecture(name, family, summary, source, builder, options, fixed or {})
+        return builder
+
+    return deco
+
+
+def get(name: str) -> Architecture:
+    """The registered architecture called ``name``."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise CalcError(f"unknown architecture {name!r}{did_you_mean(name, ARCHITECTURES, 3)} "
+                        f"(see 'calc list')") from None

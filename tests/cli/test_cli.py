@@ -1,0 +1,99 @@
+"""The command line: outputs, the JSON contract, and one-line errors for bad input."""
+import csv
+import io
+import json
+
+import pytest
+
+
+
+
+def test_arch_table(cli):
+    code, out, err = cli("arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192")
+    assert code == 0 and err == ""
+    assert "mobilenet_v2 (alpha=0.75, res=192, classes=1000)" in out
+    assert "153,941,888" in out and "2,636,424" in out
+    assert "convention macs" in out
+    assert "EXPLAINED" in out and "truncates" in out
+
+
+def test_json_contract(cli):
+    code, out, _ = cli("arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192", "--batch", "2",
+                       "--dtype", "fp16", "--convention", "flops", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    for key in ("arch", "config", "input", "dtype", "convention", "totals", "layers"):
+        assert key in d
+    assert d["arch"] == "mobilenet_v2"
+    assert d["config"] == {"alpha": 0.75, "res": 192, "classes": 1000}
+    assert d["input"] == [2, 3, 192, 192]
+    assert d["dtype"] == "fp16" and d["convention"] == "flops"
+    t = d["totals"]
+    for key in ("params", "macs", "flops", "activations", "feature_memory_bytes", "peak_memory_bytes",
+                "param_memory_bytes", "memory_traffic_bytes"):
+        assert isinstance(t[key], int)
+    assert t["macs"] == 2 * 153_941_888  # per batch
+    assert t["param_memory_bytes"] == 2 * 2_636_424
+    layer = d["layers"][0]
+    assert set(layer) >= {"name", "op", "input_shapes", "output_shape", "params", "macs", "flops"}
+    assert layer["name"] == "stem.conv" and layer["input_shapes"] == [[3, 192, 192]]
+    assert sum(x["macs"] for x in d["layers"]) == t["macs"]
+
+
+def test_layers_csv_and_markdown(cli):
+    code, out, _ = cli("arch", "mobilenet_v1", "--layers", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows[0]["name"] == "stem.conv"
+    assert sum(int(r["macs"]) for r in rows) == 568_740_352
+    code, out, _ = cli("arch", "mobilenet_v1", "--format", "csv")
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["macs"] == "568740352" and row["alpha"] == "1.0"
+    code, out, _ = cli("arch", "mobilenet_v1", "--res", "160", "--format", "markdown", "--layers")
+    assert code == 0 and "| macs | 290 M | 291 | explained |" in out
+    assert "| block13.pw.conv | Conv2d | 1024x5x5 |" in out
+
+
+def test_table_layers_view(cli):
+    code, out, _ = cli("arch", "mobilenet_v2", "--layers")
+    assert code == 0
+    assert "stage7.block0.project.conv" in out and "FLOPs[macs]" in out
+
+
+def test_list_and_conventions(cli):
+    code, out, _ = cli("list")
+    assert code == 0 and "mobilenet_v2" in out and "--alpha (0, 4]" in out
+    code, out, _ = cli("list", "--format", "json")
+    names = {a["name"] for a in json.loads(out)}
+    assert {"mobilenet_v1", "mobilenet_v2"} <= names
+    code, out, _ = cli("conventions")
+    assert code == 0 and "ptflops" in out and "fvcore" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["arch", "nonet"], "unknown architecture 'nonet'"),
+    (["arch", "mobilenet_v2", "--alpha", "0"], "--alpha must be in (0, 4], received 0.0"),
+    (["arch", "mobilenet_v2", "--alpha", "nan"], "--alpha must be a finite number"),
+    (["arch", "mobilenet_v2", "--alpha", "-1"], "--alpha must be in (0, 4]"),
+    (["arch", "mobilenet_v2", "--res", "8"], "feature map vanishes"),
+    (["arch", "mobilenet_v2", "--res", "0"], "--res must be in [1, 8192]"),
+    (["arch", "mobilenet_v2", "--batch", "0"], "Invalid value for '--batch'"),
+    (["arch", "mobilenet_v2", "--dtype", "fp64"], "Invalid value for '--dtype'"),
+    (["arch", "mobilenet_v2", "--convention", "paper"], "unknown convention 'paper'"),
+    (["arch", "mobilenet_v2", "--groups", "3"], "mobilenet_v2 does not take --groups"),
+    (["arch", "mobilenet_v1", "--variant", "v3"], "--variant must be one of reference|as_printed"),
+    (["arch", "mobilenet_v2", "--res", "abc"], "Invalid value for '--res'"),
+    (["arch"], "Missing argument 'NAME'"),
+])
+def test_bad_input_is_one_line(cli, args, message):
+    code, out, err = cli(*args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("calc: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_vanishing_error_names_the_layer(cli):
+    _, _, err = cli("arch", "mobilenet_v2", "--res", "8")
+    # 8 -> 4 -> 2 -> 1, then stage 4's stride-2 depthwise conv receives a 1x1 map
+    assert "layer 'stage4.block0.dw.conv' (Conv2d, input 192x1x1)" in err
