@@ -24,11 +24,12 @@ def build(name: str, **options: Any) -> Network:
 
 @cache
 def published() -> tuple:
-    """The published numbers of the built-in architectures (``data/published.yaml``)."""
+    """The published numbers of the built-in architectures (``data/published.yaml``),
+    each resolved to the full configuration it belongs to."""
     from calc.datafiles import packaged
-    from calc.published import entries
+    from calc.published import entries, resolve
 
-    return tuple(entries(packaged("archs", "data/published.yaml"), "archs/data/published.yaml"))
+    return tuple(resolve(entries(packaged("archs", "data/published.yaml"), "archs/data/published.yaml"), get))
 
 
 @cache

@@ -14,12 +14,10 @@ Implementations followed (facts only; the code is our own):
   not YOLOv3's leaky ReLU: ``BatchNorm(act="relu")``), residual units of a 1x1 conv to half the
   channels and a 3x3 conv back, a global average pool and one FC.
 
-Parameter counts (tests/test_classic.py pins each): torchvision's exact totals (AlexNet
+Parameter counts (tests/archs/test_classic.py pins each): torchvision's exact totals (AlexNet
 61,100,840; SqueezeNet 1.0 1,248,424; 1.1 1,235,496; VGG-16 138,357,544) round to every
 figure of seed 000.  Seed 003 (PaddleClas) prints slightly fewer (AlexNet 61.090, VGG-16
-138.340): its figures are Paddle 1.x ``model_stat``'s count, which sees only a conv2d op's
-``Filter`` (the static graph adds conv and FC biases in separate ``elementwise_add`` ops it does
-not count) and gives each FC ``mul`` op ``in x out + 1``; see :func:`paddle_model_stat_params`.
+138.340): Paddle 1.x ``model_stat``'s count, the ``paddle`` convention's params.
 """
 from __future__ import annotations
 
@@ -249,25 +247,3 @@ def darknet53(res: int, classes: int) -> Network:
     x = net.add("flatten", Flatten(impl="operator"), x)  # paddle.squeeze(x, axis=[2, 3])
     net.add("fc", Linear(out_features=classes), x)
     return net
-
-
-# ---------------------------------------------------------------------------
-# What PaddleClas' tables count as "params"
-
-
-def paddle_model_stat_params(net: Network) -> int:
-    """Parameters as Paddle 1.x ``fluid.contrib.model_stat.summary`` counts them on a
-    static-graph program: conv ``out x in/groups x kh x kw`` (the conv2d op has no ``Bias``
-    input there: ``fluid.layers.conv2d`` adds its bias in a separate ``elementwise_add`` op,
-    which model_stat skips), FC ``in x out + 1`` (its ``mul`` op, "bias in sum op"), batch
-    norm ``2C``.  This is the count behind PaddleClas' Params column (seeds 003 and 004)."""
-    total = 0
-    for node in net.layers():
-        layer, ins = node.layer, net.input_shapes(node)
-        if isinstance(layer, Conv2d):
-            total += layer.out_channels * layer.weight_per_output(ins)
-        elif isinstance(layer, Linear):
-            total += ins[0][0] * layer.out_features + 1
-        elif isinstance(layer, BatchNorm2d):
-            total += layer.params(ins)
-    return total

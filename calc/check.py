@@ -27,12 +27,12 @@ def _value(p: Published) -> tuple[Decimal, Decimal]:
     return Decimal(p.printed) * scale, Decimal(5).scaleb(-decimals - 1) * scale
 
 
-def self_consistency(entries: list[Published], resolve: Callable[[Published], dict]) -> list[dict]:
-    """Values one document prints for the same network, quantity and convention
-    that cannot both be roundings of one number."""
+def self_consistency(entries: list[Published]) -> list[dict]:
+    """Values one document prints for the same network (resolved configuration),
+    quantity and convention that cannot both be roundings of one number."""
     groups: dict[tuple, list[Published]] = {}
     for p in entries:
-        cfg = tuple(sorted(resolve(p).items()))
+        cfg = tuple(sorted(p.resolved.items()))
         key = (p.document or p.source, p.arch, cfg, p.quantity, p.convention)
         groups.setdefault(key, []).append(p)
     found = []
@@ -88,6 +88,10 @@ def stage_table_findings(table: dict[str, Any]) -> list[dict]:
 
 def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[str], Any],
               names: tuple[str, ...] = (), source: str | None = None) -> dict[str, Any]:
+    """Judge the (resolved) ``entries`` selected by ``names`` and ``source``, and look for
+    contradictions among them and in the stage ``tables``."""
+    from calc.counting import analyze
+
     for n in names:
         get_arch(n)  # an unknown name is an error, not an empty report
     selected = [p for p in entries
@@ -97,14 +101,15 @@ def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[
         raise CalcError(f"no published numbers match{' ' + ', '.join(names) if names else ''}"
                         f"{' and source ' + repr(source) if source else ''}")
 
-    def resolve(p: Published) -> dict:
-        return get_arch(p.arch).resolve(p.config)
-
     results = []
+    analyses: dict[tuple, Any] = {}  # one analysis per configuration, shared by its entries
     for p in selected:
         spec = get_arch(p.arch)
-        results.append(judge(p, lambda c, spec=spec: spec.build(**c), resolve(p)))
-    findings = self_consistency(selected, resolve)
+        key = (p.arch, tuple(sorted(p.resolved.items())))
+        if key not in analyses:
+            analyses[key] = analyze(spec.build(**p.resolved))
+        results.append(judge(p, lambda c, spec=spec: spec.build(**c), analyses[key]))
+    findings = self_consistency(selected)
     for t in tables:
         if (not names or t.get("arch") in names) and (source is None or source.lower() in t["table"].lower()):
             findings += stage_table_findings(t)

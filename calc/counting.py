@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from calc.conventions import Convention, get_convention
 from calc.dtypes import dtype_bytes
@@ -13,8 +13,9 @@ from calc.memory import peak_live_elements
 
 TOTAL_KEYS = (
     "params", "macs", "flops", "activations", "feature_memory_bytes",
-    "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes",
+    "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes", "convention_params",
 )
+QUANTITIES = ("params", "macs", "flops")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +34,19 @@ class LayerCost:
     output_bytes: int
     param_bytes: int
     traffic_bytes: int
-    counts: dict[str, int]
+    counts: dict[str, int]  # the layer's quantities for the whole batch
+    param_counts: dict[str, int]  # its parameters by kind (weights, bias, affine ...)
+    convention_params: int  # params as the convention counts them (= params for most)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "op": self.op,
+            "name": self.name, "op": self.op, "impl": self.impl,
             "input_shapes": [list(s) for s in self.input_shapes],
             "output_shape": list(self.output_shape),
             "params": self.params, "macs": self.macs, "flops": self.flops,
             "activations": self.activations, "output_bytes": self.output_bytes,
             "param_bytes": self.param_bytes, "traffic_bytes": self.traffic_bytes,
+            "convention_params": self.convention_params,
         }
 
 
@@ -64,6 +68,25 @@ class Analysis:
     def input(self) -> list[int]:
         return [self.batch, *self.input_shape]
 
+    def per_sample(self, quantity: str, convention: Convention | str | None = None,
+                   skip: Callable[[LayerCost], bool] | None = None) -> int:
+        """``params``, ``macs`` or ``flops`` for one input, under ``convention`` (default:
+        the analysis' own), leaving out the layers ``skip`` selects.  No rebuild: the
+        layers' quantities are re-weighed, so any convention can be read off one analysis."""
+        if quantity not in QUANTITIES:
+            raise CalcError(f"quantity must be one of {', '.join(QUANTITIES)}, received {quantity!r}")
+        conv = self.convention if convention is None else _convention(convention)
+        layers = [c for c in self.layers if skip is None or not skip(c)]
+        if quantity == "params":
+            return sum(conv.params(c.op, c.param_counts, c.params) for c in layers)
+        if quantity == "macs":
+            return sum(c.macs for c in layers) // self.batch
+        return sum(conv.cost(c.op, c.impl, c.counts) for c in layers) // self.batch
+
+
+def _convention(convention: str | Convention) -> Convention:
+    return convention if isinstance(convention, Convention) else get_convention(convention)
+
 
 def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> Analysis:
     """Count params, MACs, FLOPs (under ``convention``) and memory for ``batch``
@@ -71,7 +94,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     if not isinstance(batch, int) or batch < 1:
         raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
     width = dtype_bytes(dtype)
-    conv = convention if isinstance(convention, Convention) else get_convention(convention)
+    conv = _convention(convention)
     flops_rule = get_convention("flops")
     layers: list[LayerCost] = []
     uncounted: dict[str, int] = {}
@@ -79,9 +102,12 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
         layer = node.layer
         ins = net.input_shapes(node)
         counts = layer.counts(ins, node.shape)
+        param_counts = layer.param_counts(ins)
         params = layer.params(ins)
         flops = conv.cost(layer.op, layer.impl, counts)
-        if flops == 0 and flops_rule.cost(layer.op, layer.impl, counts) > 0:
+        # left out: it costs something (or calc has no rule for it at all) but not here
+        if flops == 0 and (flops_rule.cost(layer.op, layer.impl, counts) > 0
+                           or not flops_rule.has_rule(layer.op, layer.impl)):
             uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
         out = numel(node.shape) * batch
         if layer.aliases_input:
@@ -93,7 +119,8 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
             flops=flops * batch, activations=out, output_bytes=out * width,
             param_bytes=params * width, traffic_bytes=traffic,
-            counts={k: v * batch for k, v in counts.items()},
+            counts={k: v * batch for k, v in counts.items()}, param_counts=param_counts,
+            convention_params=conv.params(layer.op, param_counts, params),
         ))
     totals = {
         "params": sum(c.params for c in layers),
@@ -105,6 +132,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     totals["peak_memory_bytes"] = peak_live_elements(net) * batch * width
     totals["param_memory_bytes"] = totals["params"] * width
     totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
+    totals["convention_params"] = sum(c.convention_params for c in layers)
     return Analysis(
         arch=net.name, config=dict(net.config), batch=batch, input_shape=net.input_shape,
         dtype=dtype, convention=conv, layers=layers, totals=totals, notes=list(net.notes),

@@ -18,6 +18,14 @@ explanation was wrong).  The reasons ``typo``, ``inconsistent``, ``nominal`` and
 ``reimplementation`` name an error or an unknown in the source that no
 recomputation can confirm; they give ``explained`` with ``verified: false``.
 
+An entry's configuration is *resolved* once, when the entries are loaded
+(:func:`resolve`): every option the architecture declares, the defaults filled in.
+An entry belongs to exactly one configuration: it is shown for a network, and judged,
+only when its resolved configuration is that network's (:meth:`Published.matches`).
+Judging reuses the analysis of that configuration (any batch, dtype or convention:
+the quantity is re-weighed under the entry's own convention); only a method that
+measures another configuration (``config``, ``rho_from_res``) builds again.
+
 Methods (each is something a source demonstrably did, never a fudge factor):
 
 ``rounding: floor|ceil``  the source truncates (or rounds up) instead of rounding;
@@ -77,15 +85,21 @@ class Published:
     explanation: str = ""
     #: the document the number is printed in (for self-consistency checks); default: source
     document: str = ""
+    #: the full configuration (every declared option), set by :func:`resolve`
+    resolved: dict[str, Any] | None = field(default=None, compare=False)
+    #: where the entry is written (for error messages)
+    where: str = field(default="", compare=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str) -> "Published":
-        allowed = set(cls.__dataclass_fields__)
+        allowed = set(cls.__dataclass_fields__) - {"resolved", "where"}
+        if not isinstance(d, dict):
+            raise CalcError(f"{where}: an entry is a mapping, received {d!r}"[:200])
         unknown = set(d) - allowed
         if unknown:
-            raise CalcError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+            raise CalcError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         try:
-            p = cls(**{**d, "printed": str(d["printed"]), "config": dict(d.get("config", {}))})
+            p = cls(**{**d, "printed": str(d["printed"]), "config": dict(d.get("config", {})), "where": where})
         except TypeError as e:
             raise CalcError(f"{where}: {e}") from None
         if p.quantity not in QUANTITIES:
@@ -109,21 +123,45 @@ class Published:
         return p
 
     def matches(self, arch: str, config: dict[str, Any]) -> bool:
-        return self.arch == arch and all(config.get(k) == v for k, v in self.config.items())
+        """Whether this entry is a number of architecture ``arch`` in exactly the
+        (resolved) configuration ``config``."""
+        if self.resolved is None:
+            raise RuntimeError(f"{self.where}: published entries must be resolved before they are matched")
+        return self.arch == arch and self.resolved == config
 
 
-def quantity_of(a: Analysis, quantity: str, exclude_ops: tuple[str, ...] = (),
-                exclude_names: tuple[str, ...] = ()) -> int:
-    total = a.totals[quantity]
-    if exclude_ops or exclude_names:
-        total -= sum(getattr(c, quantity) for c in a.layers
-                     if c.op in exclude_ops or any(s in c.name for s in exclude_names))
-    return total
+def resolve(entries: Any, get_arch: Callable[[str], Any]) -> list[Published]:
+    """The entries with their configurations resolved against the architectures' declared
+    options (defaults filled in, values validated); an entry for an unknown architecture
+    or with an invalid option is an error naming the entry."""
+    from dataclasses import replace
+
+    from calc.conventions import get_convention
+
+    out = []
+    for p in entries:
+        try:
+            get_convention(p.convention)
+            out.append(replace(p, resolved=get_arch(p.arch).resolve(p.config)))
+        except CalcError as e:
+            raise CalcError(f"{p.where}: {e}") from None
+    return out
 
 
-def bias_params(net: Network) -> int:
-    """Parameters held in conv and FC biases."""
-    return sum(n.layer.param_counts(net.input_shapes(n)).get("bias", 0) for n in net.layers())
+def counted_under(p: Published) -> str:
+    """The convention the entry's quantity depends on, or "" (MACs, and params under a
+    convention that counts the true params, are the same under every convention)."""
+    from calc.conventions import get_convention
+
+    if p.quantity == "flops" or (p.quantity == "params" and get_convention(p.convention).param_rules is not None):
+        return p.convention
+    return ""
+
+
+def _skip(exclude_ops: tuple[str, ...], exclude_names: tuple[str, ...]):
+    if not (exclude_ops or exclude_names):
+        return None
+    return lambda c: c.op in exclude_ops or any(s in c.name for s in exclude_names)
 
 
 def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | None = None) -> str:
@@ -134,15 +172,25 @@ def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | Non
     return str(value.quantize(step, rounding=mode))
 
 
-def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict[str, Any]) -> dict[str, Any]:
-    """Recompute ``p`` for ``config`` (the resolved configuration) and give a verdict."""
-    a = analyze(build(config), convention=p.convention)
-    exact = quantity_of(a, p.quantity)
+def judge(p: Published, build: Callable[[dict[str, Any]], Network],
+          analysis: Analysis | None = None) -> dict[str, Any]:
+    """Recompute ``p`` (a resolved entry) and give a verdict.  ``build(config)`` builds the
+    architecture; ``analysis``, if given, is an analysis of ``p``'s configuration (any
+    batch, dtype and convention), reused instead of building it again."""
+    config = p.resolved
+    if config is None:
+        raise RuntimeError(f"{p.where}: published entries must be resolved before they are judged")
+    if analysis is None:
+        analysis = analyze(build(config))
+    elif analysis.config != config:
+        raise RuntimeError(f"{p.where}: the analysis is of {analysis.config}, the entry of {config}")
+    exact = analysis.per_sample(p.quantity, p.convention)
     scale = Decimal(UNITS[p.unit])
     plain = _as_printed(Decimal(exact) / scale, p.printed, "round")
     printed = Decimal(p.printed) * scale
     result = {
         "arch": p.arch, "config": p.config, "quantity": p.quantity, "convention": p.convention,
+        "counted_under": counted_under(p),
         "printed": p.printed, "unit": p.unit, "source": p.source,
         "exact": exact, "computed": plain,
         "difference": float((Decimal(exact) - printed) / printed) if printed else None,
@@ -153,17 +201,17 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network], config: dict
     if p.reason in UNVERIFIABLE:
         return {**result, "verdict": "explained", "verified": False, "explanation": p.explanation}
     m = p.method
-    exclude = (tuple(m.get("exclude_ops", ())), tuple(m.get("exclude_names", ())))
-    if "config" in m:
-        a = analyze(build({**config, **m["config"]}), convention=p.convention)
-    value = Decimal(quantity_of(a, p.quantity, *exclude))
+    skip = _skip(tuple(m.get("exclude_ops", ())), tuple(m.get("exclude_names", ())))
+    a = analyze(build({**config, **m["config"]})) if "config" in m else analysis
+    value = Decimal(a.per_sample(p.quantity, p.convention, skip))
     if "rho_from_res" in m:
-        ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}), convention=p.convention)
-        value = Decimal(quantity_of(ref, p.quantity, *exclude)) * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
+        ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}))
+        value = Decimal(ref.per_sample(p.quantity, p.convention, skip)) \
+            * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
     if m.get("exclude_bias"):
         if p.quantity != "params":
             raise CalcError(f"{p.arch}: exclude_bias applies to params, not {p.quantity}")
-        value -= bias_params(build({**config, **m.get("config", {})}))
+        value -= sum(c.param_counts.get("bias", 0) for c in a.layers)
     target = p.printed
     if "decimals" in m:  # compare at the source's own precision, if the padding really is zeros
         step = Decimal(1).scaleb(-m["decimals"])

@@ -99,3 +99,88 @@ def test_reference_models_match_torchvision_and_the_tools(key, torch_counts):
     assert module_leaf_outputs(a) == ref["leaf_output_elems"]
     for tool, field in TOOL_KEYS.items():
         assert counts(name, tool, **options).totals["flops"] == int(ref[field]), tool
+
+
+# ---------------------------------------------------------------------------
+# paddle: Paddle 1.x model_stat, grouped and depthwise convs included
+
+#: Paddle 1.x model_stat's own totals (Total PARAMs, Total FLOPs), measured by running the
+#: tool's _summary_model (PaddlePaddle/Paddle python/paddle/fluid/contrib/model_stat.py at
+#: 007ff51) on a Paddle-op rendering of the torch reference models (conv2d with Filter
+#: [out, in/groups, kh, kw] and no Bias input, batch_norm, relu with the batch dim -1,
+#: pool2d, fc as mul + elementwise_add), Python 2 integer division: a script outside the
+#: project, `python measure.py` with torch 2.14.1 / torchvision 0.29.1 (shufflenet_v2_x*,
+#: resnext50_32x4d, resnet50; MobileNet v1 written to calc's Table 1 declaration).
+#: Under Python 3's float division the tool gives 458,030 / 74,762,324 for MobileNet v1
+#: 0.25 and 23,657,457 / 8,028,654,592 for ResNeXt-50; PaddleClas prints 23.64 M / 8.02 G
+#: for ResNeXt50_32x4d, the Python 2 figures.
+MODEL_STAT = [
+    ("mobilenet_v1", {"alpha": 0.25}, 457_913, 74_372_480),
+    ("mobilenet_v1", {"alpha": 0.5}, 1_308_273, 283_618_048),
+    ("mobilenet_v1", {"alpha": 0.75}, 2_551_081, 627_736_704),
+    ("mobilenet_v1", {"alpha": 1.0}, 4_186_337, 1_106_728_448),
+    ("shufflenet_v2", {"alpha": 0.5}, 1_356_505, 78_192_576),
+    ("shufflenet_v2", {"alpha": 1.0}, 2_255_465, 283_563_728),
+    ("shufflenet_v2", {"alpha": 1.5}, 3_469_145, 582_185_408),
+    ("shufflenet_v2", {"alpha": 2.0}, 7_346_665, 1_152_708_816),
+    ("resnext50_32x4d", {}, 23_640_897, 8_016_913_408),
+    ("resnet50", {}, 25_556_033, 8_190_748_160),
+]
+
+
+@pytest.mark.parametrize("name,options,params,flops", MODEL_STAT)
+def test_paddle_is_model_stat(name, options, params, flops):
+    a = counts(name, convention="paddle", **options)
+    assert a.totals["convention_params"] == params
+    assert a.totals["flops"] == flops
+
+
+def test_paddle_depthwise_convs_count_nothing():
+    a = counts("mobilenet_v1", convention="paddle")
+    dw = [c for c in a.layers if c.name.endswith("dw.conv")]
+    assert len(dw) == 13 and all(c.flops == 0 and c.convention_params == 0 for c in dw)
+    assert a.uncounted["Conv2d"] == 13  # and the report says so
+    assert all(c.macs > 0 for c in dw)  # MACs are convention-free
+
+
+def test_convention_params_default_to_the_true_count():
+    for name in ("macs", "flops", "thop", "ptflops", "fvcore"):
+        a = counts("mobilenet_v2", convention=name)
+        assert a.totals["convention_params"] == a.totals["params"] == 3_504_872
+
+
+# ---------------------------------------------------------------------------
+# No silent zeros
+
+def test_every_layer_type_has_a_flops_rule():
+    from calc.layers import LAYER_TYPES
+
+    flops = get_convention("flops")
+    assert [op for op in LAYER_TYPES if not flops.has_rule(op, "module")] == []
+
+
+def test_an_op_without_any_rule_is_listed_not_counted_as_zero(monkeypatch):
+    import dataclasses
+
+    import archs
+    from calc.counting import analyze
+
+    table = conventions()
+    flops = table["flops"]
+    monkeypatch.setitem(table, "flops", dataclasses.replace(
+        flops, rules={k: v for k, v in flops.rules.items() if k != "Softmax"}))
+    a = analyze(archs.build("mobilenet_v1"), convention="flops")
+    assert a.uncounted == {"Softmax": 1}
+    a = analyze(archs.build("mobilenet_v1"), convention="macs")
+    assert a.uncounted["Softmax"] == 1
+
+
+def test_a_rule_for_an_unknown_layer_type_fails_when_loaded():
+    from calc.conventions import parse_conventions
+
+    bad = {"x": {"title": "", "summary": "", "source": "", "sees": ["module"], "rules": {"Conv2D": {"macs": 1}}}}
+    with pytest.raises(CalcError, match=r"rules 'Conv2D': unknown layer type; did you mean 'Conv2d'\?"):
+        parse_conventions(bad, "test.toml")
+    bad["x"]["rules"] = {"ReLU@method": {"elems": 1}}
+    with pytest.raises(CalcError, match="unknown invocation 'method'"):
+        parse_conventions(bad, "test.toml")

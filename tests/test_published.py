@@ -4,12 +4,14 @@ import pytest
 
 import archs
 from calc.errors import CalcError
-from calc.published import UNVERIFIABLE, Published, judge, load
+from calc.published import UNVERIFIABLE, Published, judge, load, resolve
 
 
 def verdict_of(p):
     spec = archs.get(p.arch)
-    return judge(p, lambda c: spec.build(**c), spec.resolve(p.config))
+    if p.resolved is None:
+        (p,) = resolve([p], archs.get)
+    return judge(p, lambda c: spec.build(**c))
 
 
 @pytest.mark.parametrize("entry", [p for p in archs.published() if p.arch in archs.ARCHITECTURES],
@@ -75,3 +77,94 @@ def test_bad_entries_are_rejected():
         entry(reason="rounding", method={"fudge": 1.01}, explanation="x")
     with pytest.raises(CalcError, match="YAML error"):
         load("- {arch: [", "bad.yaml")
+
+
+# ---------------------------------------------------------------------------
+# One configuration per entry: the rows shown are the configuration's own
+
+#: non-default values tried for each option (those an architecture refuses are skipped)
+TRIED = {"alpha": (0.25, 0.5, 0.75, 1.3, 1.4, 1.5, 2.0), "res": (96, 160, 192, 256, 299), "classes": (10,),
+         "groups": (1, 2, 3, 4, 8)}
+
+
+def configurations(spec):
+    """The default configuration, and each option set to each other value it takes
+    (its choices, the values of TRIED, and the values published entries use)."""
+    yield spec.resolve({})
+    for opt in spec.options:
+        values = set(opt.choices or TRIED.get(opt.name, ()))
+        values |= {p.config[opt.name] for p in archs.published() if p.arch == spec.name and opt.name in p.config}
+        for v in sorted(values, key=str):
+            try:
+                config = spec.resolve({opt.name: v})
+            except CalcError:
+                continue
+            if config != spec.resolve({}):
+                yield config
+
+
+@pytest.mark.parametrize("name", sorted(archs.ARCHITECTURES))
+def test_rows_shown_belong_to_the_configuration(name):
+    spec = archs.get(name)
+    entries = [p for p in archs.published() if p.arch == name]
+    for config in configurations(spec):
+        shown = [p for p in entries if p.matches(name, config)]
+        for p in shown:  # resolved again here, independently of the loader
+            assert spec.resolve(p.config) == config, (p.where, config)
+        hidden = [p for p in entries if p not in shown]
+        assert all(spec.resolve(p.config) != config for p in hidden)
+
+
+def test_an_entry_with_missing_keys_is_the_default_configuration():
+    # seed 000's MobileNet v2 row names no configuration: it is 1.0/224/1000 classes, not "any"
+    (seed,) = [p for p in archs.published() if p.arch == "mobilenet_v2" and p.source == "seed 000 summary table"]
+    assert seed.config == {} and seed.resolved == {"alpha": 1.0, "res": 224, "classes": 1000}
+    assert seed.matches("mobilenet_v2", {"alpha": 1.0, "res": 224, "classes": 1000})
+    assert not seed.matches("mobilenet_v2", {"alpha": 0.75, "res": 192, "classes": 1000})
+
+
+def test_entries_are_resolved_and_checked_when_loaded():
+    bad = Published.from_dict({"arch": "mobilenet_v2", "config": {"alpha": 9}, "quantity": "macs",
+                               "printed": "1", "unit": "M", "source": "x"}, "t.yaml entry 3")
+    with pytest.raises(CalcError, match=r"t.yaml entry 3: mobilenet_v2: option --alpha must be in \(0, 4\]"):
+        resolve([bad], archs.get)
+    unknown = Published.from_dict({"arch": "nonet", "quantity": "macs", "printed": "1", "unit": "M",
+                                   "source": "x"}, "t.yaml entry 4")
+    with pytest.raises(CalcError, match="t.yaml entry 4: unknown architecture 'nonet'"):
+        resolve([unknown], archs.get)
+    with pytest.raises(RuntimeError, match="must be resolved"):
+        bad.matches("mobilenet_v2", {})
+
+
+def test_judging_reuses_the_analysis():
+    from calc.counting import analyze
+
+    def no_build(config):
+        raise AssertionError(f"built {config}")
+
+    (zoo,) = [p for p in archs.published() if p.arch == "mobilenet_v2" and p.resolved["alpha"] == 0.75
+              and p.resolved["res"] == 192 and p.quantity == "macs"]
+    a = analyze(archs.build("mobilenet_v2", alpha=0.75, res=192), batch=8, dtype="fp16", convention="thop")
+    v = judge(zoo, no_build, a)  # a batch-8 fp16 thop analysis still gives the batch-1 MACs
+    assert v["exact"] == 153_941_888 and v["verdict"] == "explained"
+    # a method measuring another configuration builds that one only
+    built = []
+    (rho,) = [p for p in archs.published() if p.arch == "mobilenet_v1" and "rho_from_res" in p.method
+              and p.resolved["res"] == 160]
+
+    def build(config):
+        built.append(config)
+        return archs.build("mobilenet_v1", **config)
+
+    v = judge(rho, build, analyze(archs.build("mobilenet_v1", res=160)))
+    assert v["verdict"] == "explained" and [c["res"] for c in built] == [224]
+
+
+def test_rows_name_the_convention_they_are_counted_under():
+    by = {(p["quantity"], p["source"][:8]): p for p in
+          (judge(p, lambda c: archs.build("resnet50", **c)) for p in archs.published()
+           if p.arch == "resnet50" and not p.config)}
+    assert by[("flops", "seed 000")]["counted_under"] == "ptflops_2019"
+    assert by[("flops", "seed 004")]["counted_under"] == "paddle"
+    assert by[("params", "seed 004")]["counted_under"] == "paddle"   # model_stat's PARAMs
+    assert by[("params", "seed 000")]["counted_under"] == ""          # the true count

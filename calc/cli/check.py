@@ -33,7 +33,7 @@ def check(names, source, fmt, verbose):
                        names=tuple(names), source=source)
     rows = [{
         "arch": r["arch"], "config": config_str(r["config"]), "quantity": r["quantity"],
-        "convention": r["convention"] if r["quantity"] != "params" else "",
+        "convention": r["counted_under"],
         "published": f"{r['printed']} {r['unit']}".strip(),
         "calc": f"{r['computed']} {r['unit']}".strip(), "exact": r["exact"],
         "diff": f"{100 * r['difference']:+.2f}%" if r["difference"] is not None else "",

@@ -35,20 +35,21 @@ def arch(target, batch, dtype, convention, layers, fmt):
 
     net = target.build()
     analysis = analyze(net, batch=batch, dtype=dtype, convention=convention)
-    published = published_for(target.arch, net.config) if fmt != "csv" else None
+    published = published_for(target.arch, analysis) if fmt != "csv" else None
     click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published))
 
 
-def published_for(spec, config: dict) -> list[dict]:
-    """The published numbers for this configuration of a built-in, each recomputed and
-    judged (none for a user's spec file, even one named like a built-in)."""
+def published_for(spec, analysis) -> list[dict]:
+    """The published numbers of exactly the analysed configuration of a built-in, each
+    recomputed from ``analysis`` and judged (none for a user's spec file, even one named
+    like a built-in)."""
     import archs
     from calc.published import judge
 
     if archs.ARCHITECTURES.get(spec.name) is not spec:
         return []
-    return [judge(p, lambda c: spec.build(**c), config)
-            for p in archs.published() if p.matches(spec.name, config)]
+    return [judge(p, lambda c: spec.build(**c), analysis)
+            for p in archs.published() if p.matches(spec.name, analysis.config)]
 
 
 @click.command()
@@ -275,7 +276,13 @@ def conventions():
     from calc.conventions import conventions as table
 
     for c in table().values():
-        click.echo(f"{c.name:<8} {c.title}\n{'':<8} counts: {c.summary}\n{'':<8} source: {c.source}\n")
+        lines = [f"{c.name:<8} {c.title}", f"{'':<8} counts: {c.summary}"]
+        if c.params_summary:
+            lines.append(f"{'':<8} params: {c.params_summary}")
+        if c.caveat:
+            lines.append(f"{'':<8} note: {c.caveat}")
+        lines.append(f"{'':<8} source: {c.source}")
+        click.echo("\n".join(lines) + "\n")
 
 
 COMMANDS = (arch, ratio, breakdown, compare, sweep, list_, conventions)

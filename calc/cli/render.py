@@ -34,6 +34,7 @@ def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = 
         "dtype": a.dtype,
         "convention": a.convention.name,
         "convention_summary": a.convention.summary,
+        "convention_caveat": a.convention.caveat,
         "totals": dict(a.totals),
         "by_op": by_op,
         "uncounted_ops": dict(a.uncounted),
@@ -48,10 +49,10 @@ def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = 
 def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
     t = a.totals
     conv = a.convention
-    rows = [
-        ("params", si(t["params"]), grouped(t["params"])),
-        ("MACs (conv + linear)", si(t["macs"]), grouped(t["macs"])),
-    ]
+    rows = [("params", si(t["params"]), grouped(t["params"]))]
+    if conv.param_rules is not None:
+        rows.append((f"params [{conv.name}]", si(t["convention_params"]), grouped(t["convention_params"])))
+    rows.append(("MACs (conv + linear)", si(t["macs"]), grouped(t["macs"])))
     if conv.name != "macs":
         rows.append((f"FLOPs [{conv.name}]", si(t["flops"]), grouped(t["flops"])))
     rows += [
@@ -81,13 +82,22 @@ def _align(rows: list[list[str]], right: Iterable[int]) -> list[str]:
     ]
 
 
-def _published_lines(published: list[dict]) -> list[str]:
+def _quantity_label(p: dict) -> str:
+    """``flops [ptflops_2019]``: the quantity, and the convention it is counted under."""
+    return f"{p['quantity']} [{p['counted_under']}]" if p.get("counted_under") else p["quantity"]
+
+
+def _published_lines(published: list[dict], convention: str) -> list[str]:
     lines = []
+    width = max(len(_quantity_label(p)) for p in published)
     for p in published:
         lines.append(
-            f"  {p['quantity']:<7} published {p['printed']} {p['unit']:<2} calc {p['computed']:<10} "
+            f"  {_quantity_label(p):<{width}}  published {p['printed']} {p['unit']:<2} calc {p['computed']:<10} "
             f"{p['verdict'].upper():<9} {p['source']}"
         )
+        if p.get("counted_under") and p["counted_under"] != convention:
+            lines.append(f"          counted under '{p['counted_under']}', the rules of the source's tool, "
+                         f"not this report's '{convention}'")
         if p.get("explanation"):
             lines.append(f"          why: {p['explanation']}")
     return lines
@@ -105,11 +115,13 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
     if a.uncounted:
         skipped = ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())
         tail.append(f"not counted by '{conv.name}': {skipped}")
+    if conv.caveat:
+        tail.append(f"note: {conv.caveat}")
     for note in a.notes:
         tail.append(f"note: {note}")
     if published:
         tail.append("published numbers for this configuration:")
-        tail += _published_lines(published)
+        tail += _published_lines(published, conv.name)
     out = head + body
     if tail:
         out += [""] + tail
@@ -132,11 +144,13 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
     out += [f"| {k} | {v} | {g} |" for k, v, g in _totals_rows(a)]
     if a.uncounted:
         out += ["", f"Not counted by `{conv.name}`: " + ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())]
+    if conv.caveat:
+        out += ["", f"Note: {conv.caveat}"]
     out += [f"\nNote: {n}" for n in a.notes]
     if published:
         out += ["", "| quantity | published | calc | verdict | source | why |", "|---|---:|---:|---|---|---|"]
         out += [
-            f"| {p['quantity']} | {p['printed']} {p['unit']} | {p['computed']} | {p['verdict']} | {p['source']} | "
+            f"| {_quantity_label(p)} | {p['printed']} {p['unit']} | {p['computed']} | {p['verdict']} | {p['source']} | "
             f"{p.get('explanation') or ''} |"
             for p in published
         ]

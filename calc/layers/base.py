@@ -13,9 +13,10 @@ Each layer answers four questions:
     trainable parameters (exact integer; BN running statistics are buffers, not
     parameters);
 ``param_counts(inputs)``
-    the parameters by kind (``weights``: a conv or FC weight tensor, ``bias``,
-    ``affine``: a norm's scale and shift), for the views that count only some kinds
-    (the papers' "weights", a tool that skips biases); the kinds sum to ``params``;
+    the parameters by kind (:data:`PARAM_KINDS`: ``weights``, a conv or FC weight
+    tensor; ``bias``; ``affine``, a norm's scale and shift), which sum to ``params``,
+    for the views that count only some kinds (the papers' "weights", a tool that skips
+    biases); a layer may add derived quantities a tool's rule needs (any other key);
 ``counts(inputs, output)``
     named per-sample quantities the counting conventions weigh
     (``macs``, ``bias``, ``elems``, ``in``, ``out``, ``window`` ...);
@@ -41,6 +42,9 @@ from pydantic import BaseModel, ConfigDict
 from calc.errors import CalcError, ShapeError
 
 Shape = tuple[int, ...]
+
+#: the kinds of parameter that add up to a layer's ``params``
+PARAM_KINDS = ("weights", "bias", "affine")
 
 #: How the reference implementation invokes the op.  Costs do not depend on it;
 #: only the conventions that mimic hook-based tools (thop, ptflops) do, because
@@ -100,7 +104,8 @@ class Layer(BaseModel):
         return inputs[0]
 
     def params(self, inputs: list[Shape]) -> int:
-        return sum(self.param_counts(inputs).values())
+        counts = self.param_counts(inputs)
+        return sum(counts.get(k, 0) for k in PARAM_KINDS)
 
     def param_counts(self, inputs: list[Shape]) -> dict[str, int]:
         return {}

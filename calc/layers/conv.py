@@ -15,6 +15,11 @@ class Conv2d(Layer):
 
     MACs = output elements x (in_channels / groups) x kh x kw  (bias excluded);
     params = out_channels x (in_channels / groups) x kh x kw (+ out_channels bias).
+
+    ``macs_regrouped`` and ``weights_regrouped`` are the same with the filter's input
+    depth (already in_channels / groups) divided by groups a second time, in integer
+    division: what Paddle 1.x ``model_stat`` computes (its ``paddle`` convention), 0
+    for a depthwise conv and equal to the true count when groups = 1.
     """
 
     out_channels: int
@@ -60,13 +65,19 @@ class Conv2d(Layer):
         kh, kw = pair(self.kernel_size)
         return self._in_channels(inputs) // self.groups * kh * kw
 
+    def _regrouped_per_output(self, inputs) -> int:
+        kh, kw = pair(self.kernel_size)
+        return self._in_channels(inputs) // self.groups // self.groups * kh * kw
+
     def param_counts(self, inputs):
         return {"weights": self.out_channels * self.weight_per_output(inputs),
-                "bias": self.out_channels if self.bias else 0}
+                "bias": self.out_channels if self.bias else 0,
+                "weights_regrouped": self.out_channels * self._regrouped_per_output(inputs)}
 
     def counts(self, inputs, output):
         out = output[0] * output[1] * output[2]
-        return {"macs": out * self.weight_per_output(inputs), "bias": out if self.bias else 0, "out": out}
+        return {"macs": out * self.weight_per_output(inputs), "bias": out if self.bias else 0, "out": out,
+                "macs_regrouped": out * self._regrouped_per_output(inputs)}
 
 
 @register

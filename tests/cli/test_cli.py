@@ -97,3 +97,39 @@ def test_vanishing_error_names_the_layer(cli):
     _, _, err = cli("arch", "mobilenet_v2", "--res", "8")
     # 8 -> 4 -> 2 -> 1, then stage 4's stride-2 depthwise conv receives a 1x1 map
     assert "layer 'stage4.block0.dw.conv' (Conv2d, input 192x1x1)" in err
+
+
+def test_headline_shows_only_its_own_published_rows(cli):
+    # the README's first command: the TF-slim zoo's 0.75/192 rows, both explained, and nothing of 1.0/224
+    code, out, _ = cli("arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192", "--format", "json")
+    rows = json.loads(out)["published"]
+    assert [(r["quantity"], r["printed"], r["verdict"]) for r in rows] == [("macs", "153", "explained"),
+                                                                          ("params", "2.61", "explained")]
+    assert all("TF-slim" in r["source"] for r in rows)
+    code, out, _ = cli("arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192")
+    assert "DISAGREES" not in out
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in __import__("archs").ARCHITECTURES.items()
+                                        if any(o.name == "classes" for o in a.options)))
+def test_no_published_row_at_ten_classes(cli, name):
+    code, out, _ = cli("arch", name, "--classes", "10", "--format", "json")
+    assert code == 0 and json.loads(out)["published"] == []
+
+
+def test_rows_counted_under_another_convention_say_so(cli):
+    code, out, _ = cli("arch", "resnet50", "--convention", "flops")
+    assert "flops [ptflops_2019]  published 4.12 G" in out and "flops [paddle]" in out
+    assert "counted under 'ptflops_2019', the rules of the source's tool, not this report's 'flops'" in out
+    code, out, _ = cli("arch", "resnet50", "--convention", "paddle")
+    assert "counted under 'paddle'" not in out  # the report's own convention needs no remark
+    assert "params [paddle]" in out and "25,556,033" in out  # model_stat's PARAMs beside the true count
+
+
+def test_json_layers_carry_impl(cli, torch_counts):
+    # a hook counter's view, rebuilt from JSON alone: the outputs of the layers run as nn.Modules
+    code, out, _ = cli("arch", "mobilenet_v2", "--format", "json")
+    layers = json.loads(out)["layers"]
+    assert {x["impl"] for x in layers} <= {"module", "functional", "operator"}
+    leaf = sum(x["activations"] for x in layers if x["impl"] == "module")
+    assert leaf == torch_counts["mobilenet_v2@224"]["leaf_output_elems"]

@@ -19,7 +19,23 @@ def test_conv_standard_3x3():
     shape = conv.output_shape([(32, 56, 56)])
     assert shape == (64, 56, 56)
     assert conv.params([(32, 56, 56)]) == 64 * 32 * 9
-    assert conv.counts([(32, 56, 56)], shape) == {"macs": 56 * 56 * 64 * 32 * 9, "bias": 0, "out": 56 * 56 * 64}
+    # macs_regrouped (Paddle model_stat's double group division) is the plain count at groups = 1
+    assert conv.counts([(32, 56, 56)], shape) == {"macs": 56 * 56 * 64 * 32 * 9, "bias": 0, "out": 56 * 56 * 64,
+                                                  "macs_regrouped": 56 * 56 * 64 * 32 * 9}
+
+
+def test_conv_regrouped_counts_divide_the_filter_depth_by_groups_again():
+    # Paddle 1.x model_stat: kernel_ops = kh * kw * (c_in / groups) with c_in the filter's depth
+    # (already in_channels / groups), in Python 2 integer division
+    dw = Conv2d(out_channels=96, kernel_size=3, padding=1, groups=96, bias=False)
+    assert dw.param_counts([(96, 14, 14)]) == {"weights": 96 * 9, "bias": 0, "weights_regrouped": 0}
+    assert dw.counts([(96, 14, 14)], (96, 14, 14))["macs_regrouped"] == 0
+    narrow = Conv2d(out_channels=128, kernel_size=3, padding=1, groups=32, bias=False)   # 4 per group: 4 // 32 = 0
+    assert narrow.param_counts([(128, 56, 56)])["weights_regrouped"] == 0
+    wide = Conv2d(out_channels=1024, kernel_size=3, padding=1, groups=32, bias=False)    # 32 per group: 32 // 32 = 1
+    assert wide.param_counts([(1024, 7, 7)])["weights_regrouped"] == 1024 * 9 * 1
+    assert wide.counts([(1024, 7, 7)], (1024, 7, 7))["macs_regrouped"] == 1024 * 7 * 7 * 9
+    assert wide.params([(1024, 7, 7)]) == 1024 * 32 * 9   # the true count ignores the derived kinds
 
 
 def test_conv_depthwise_and_bias():
