@@ -24,12 +24,19 @@ def build(name: str, **options: Any) -> Network:
 
 @cache
 def published() -> tuple:
-    """The published numbers of the built-in architectures (``data/published.yaml``),
-    each resolved to the full configuration it belongs to."""
+    """The published numbers of the built-in architectures (every ``data/published/*.yaml``,
+    one file per family or source), each resolved to the full configuration it belongs to."""
+    from importlib import resources
+
     from calc.datafiles import packaged
     from calc.published import entries, resolve
 
-    return tuple(resolve(entries(packaged("archs", "data/published.yaml"), "archs/data/published.yaml"), get))
+    files = sorted(f.name for f in resources.files("archs").joinpath("data", "published").iterdir()
+                   if f.name.endswith(".yaml"))
+    found = []
+    for name in files:
+        found += entries(packaged("archs", f"data/published/{name}"), f"archs/data/published/{name}")
+    return tuple(resolve(found, get))
 
 
 @cache

@@ -86,7 +86,7 @@ def load(path: str | Path, label: str | None = None, fmt: str | None = None, wha
 
 
 def packaged(package: str, name: str) -> Any:
-    """A data file shipped in ``package`` (e.g. ``packaged("archs", "data/published.yaml")``)."""
+    """A data file shipped in ``package`` (e.g. ``packaged("archs", "data/stage_tables.yaml")``)."""
     from importlib import resources
 
     node = resources.files(package)

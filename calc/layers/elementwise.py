@@ -26,6 +26,36 @@ class BatchNorm2d(Layer):
         return {"elems": numel(output)}
 
 
+@register
+class LRN(Layer):
+    """Local response normalisation across channels (Krizhevsky et al. 2012; Caffe's LRN,
+    ``nn.LocalResponseNorm``): ``b_c = a_c / (k + alpha / size * sum of a_j^2 over the
+    size channels around c) ** beta``.  No parameters.
+
+    Counts: ``elems`` (outputs), ``window`` (= elems x size, the squared terms summed) and
+    ``padded`` (= (C + size - 1) x H x W, the zero-padded squares PyTorch's implementation
+    pools over)."""
+
+    size: int
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.size < 1:
+            raise ValueError(f"LRN size must be >= 1, received {self.size}")
+        return self
+
+    def output_shape(self, inputs):
+        return self.spatial_input(inputs)
+
+    def counts(self, inputs, output):
+        c, h, w = output
+        return {"elems": numel(output), "window": numel(output) * self.size,
+                "padded": (c + self.size - 1) * h * w}
+
+
 class Activation(Layer):
     """Base of the element-wise activations: one output per input element."""
 

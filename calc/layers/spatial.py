@@ -8,6 +8,8 @@ from calc.errors import ShapeError
 
 IntPair = Union[int, tuple[int, int]]
 Padding = Union[int, tuple[int, int], Literal["same", "valid"]]
+#: four-sided padding (left, right, top, bottom), PyTorch's F.pad order for the last two dims
+Sides = Union[int, tuple[int, int, int, int]]
 
 
 def pair(v: IntPair) -> tuple[int, int]:

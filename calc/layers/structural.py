@@ -5,7 +5,7 @@ from pydantic import model_validator
 
 from calc.errors import ShapeError
 from calc.layers.base import Impl, Layer, fmt_shape, numel, register
-from calc.layers.spatial import check_positive
+from calc.layers.spatial import Sides, check_positive
 
 
 def _shapes(inputs) -> str:
@@ -87,6 +87,29 @@ class ChannelSplit(Layer):
 
 
 @register
+class ChannelSlice(Layer):
+    """Channels ``start`` to ``stop`` (exclusive) of the input, ``x[:, start:stop]``: parts
+    of unequal size (DPN's residual and dense paths, GhostNet's trim); a view."""
+
+    start: int = 0
+    stop: int
+    impl: Impl = "operator"
+    aliases_input = True
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not 0 <= self.start < self.stop:
+            raise ValueError(f"ChannelSlice needs 0 <= start < stop, received start={self.start}, stop={self.stop}")
+        return self
+
+    def output_shape(self, inputs):
+        c = inputs[0][0]
+        if self.stop > c:
+            raise ShapeError(f"ChannelSlice stop={self.stop} is past the input's {c} channels")
+        return (self.stop - self.start,) + inputs[0][1:]
+
+
+@register
 class ChannelShuffle(Layer):
     """ShuffleNet channel shuffle (reshape, transpose, copy): moves data, no arithmetic."""
 
@@ -115,3 +138,31 @@ class Flatten(Layer):
 
     def output_shape(self, inputs):
         return (numel(inputs[0]),)
+
+
+@register
+class ZeroPad2d(Layer):
+    """Zero padding of the two spatial axes, ``nn.ZeroPad2d``: an int (every side) or
+    ``(left, right, top, bottom)``, the TF-"same" emulation of Caffe/TF ports (NASNet's
+    ``(1, 0, 1, 0)``).  A copy: new memory, no arithmetic."""
+
+    padding: Sides
+
+    @model_validator(mode="after")
+    def _check(self):
+        if min(self.sides) < 0:
+            raise ValueError(f"ZeroPad2d padding must be >= 0, received {self.padding}")
+        return self
+
+    @property
+    def sides(self) -> tuple[int, int, int, int]:
+        p = self.padding
+        return (p, p, p, p) if isinstance(p, int) else tuple(int(v) for v in p)
+
+    def output_shape(self, inputs):
+        c, h, w = self.spatial_input(inputs)
+        left, right, top, bottom = self.sides
+        return (c, h + top + bottom, w + left + right)
+
+    def counts(self, inputs, output):
+        return {"out": numel(output)}

@@ -67,7 +67,7 @@ def test_mobilenet_v2_matches_torchvision(torch_counts):
 def test_mobilenet_v2_paper_and_zoo():
     t = counts("mobilenet_v2").totals
     # MobileNet v2 paper (arXiv 1801.04381) Table 4: 300 M MAdds, 3.4 M params.  Google's tables
-    # truncate, and count params without BatchNorm (see archs/published.yaml).
+    # truncate, and count params without BatchNorm (see archs/data/published/mobile.yaml).
     assert int(t["macs"] / 1e6) == 300
     bn = sum(c.params for c in counts("mobilenet_v2").layers if c.op == "BatchNorm2d")
     assert bn == 34_112

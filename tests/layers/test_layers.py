@@ -202,3 +202,34 @@ def test_adaptive_window_closed_form_matches_the_definition():
         for out in range(1, 45):
             direct = sum(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
             assert _adaptive_windows(size, out) == direct
+
+
+def test_lrn_zeropad_channel_slice():
+    from calc.counting import analyze
+    from calc.layers import LRN, ChannelSlice, ZeroPad2d
+
+    net = Network("t", (8, 6, 6))
+    net.add("lrn", LRN(size=5))
+    net.add("pad", ZeroPad2d(padding=(1, 0, 1, 0)))          # left, right, top, bottom
+    net.add("slice", ChannelSlice(start=2, stop=7))
+    assert [n.shape for n in net.layers()] == [(8, 6, 6), (8, 7, 7), (5, 7, 7)]
+    assert net["lrn"].layer.counts([(8, 6, 6)], (8, 6, 6)) == {"elems": 288, "window": 288 * 5, "padded": 12 * 36}
+    # ptflops 0.7.5 on nn.LocalResponseNorm(5) over a 1x8x6x6 input reports 1296 (its patched
+    # Tensor.mul x2 and Tensor.add, 288 each, and F.avg_pool3d over the 12x6x6 padded squares);
+    # thop 0.1.1.post2209072238 and fvcore 0.1.5 report 0 (measured with the three tools on that
+    # module, torch 2.14.1 CPU, outside the project)
+    assert analyze(net, convention="ptflops").totals["flops"] == 1296
+    assert analyze(net, convention="thop").totals["flops"] == 0
+    assert analyze(net, convention="fvcore").totals["flops"] == 0
+    a = analyze(net, convention="flops")
+    assert a.totals["flops"] == 288 * 5 + 4 * 288 and a.uncounted == {}
+    assert a.totals["params"] == 0
+    # the slice is a view: no memory of its own at the peak, no traffic
+    assert a.layers[2].traffic_bytes == 0
+    assert ZeroPad2d(padding=2).output_shape([(3, 4, 5)]) == (3, 8, 9)
+    with pytest.raises(ValidationError, match="start < stop"):
+        ChannelSlice(start=4, stop=4)
+    with pytest.raises(CalcError, match="ChannelSlice stop=9 is past the input's 8 channels"):
+        Network("t", (8, 6, 6)).add("s", ChannelSlice(stop=9))
+    with pytest.raises(ValidationError, match="ZeroPad2d padding must be >= 0"):
+        ZeroPad2d(padding=(0, -1, 0, 0))
