@@ -98,12 +98,22 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     flops_rule = get_convention("flops")
     layers: list[LayerCost] = []
     uncounted: dict[str, int] = {}
+    train_only = {"layers": 0, "params": 0}
     for node in net.layers():
         layer = node.layer
         ins = net.input_shapes(node)
-        counts = layer.counts(ins, node.shape)
         param_counts = layer.param_counts(ins)
         params = layer.params(ins)
+        if node.train_only:  # its parameters exist; it does not run at inference
+            train_only["layers"] += 1
+            train_only["params"] += params
+            layers.append(LayerCost(
+                name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
+                params=params, macs=0, flops=0, activations=0, output_bytes=0, param_bytes=params * width,
+                traffic_bytes=0, counts={}, param_counts=param_counts,
+                convention_params=conv.params(layer.op, param_counts, params)))
+            continue
+        counts = layer.counts(ins, node.shape)
         flops = conv.cost(layer.op, layer.impl, counts)
         # left out: it costs something (or calc has no rule for it at all) but not here
         if flops == 0 and (flops_rule.cost(layer.op, layer.impl, counts) > 0
@@ -133,8 +143,12 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     totals["param_memory_bytes"] = totals["params"] * width
     totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
     totals["convention_params"] = sum(c.convention_params for c in layers)
+    notes = list(net.notes)
+    if train_only["layers"]:
+        notes.append(f"{train_only['layers']} layers run in training only (an auxiliary head): their "
+                     f"{train_only['params']:,} params are counted, their MACs, FLOPs and memory are not")
     return Analysis(
         arch=net.name, config=dict(net.config), batch=batch, input_shape=net.input_shape,
-        dtype=dtype, convention=conv, layers=layers, totals=totals, notes=list(net.notes),
+        dtype=dtype, convention=conv, layers=layers, totals=totals, notes=notes,
         uncounted=uncounted,
     )

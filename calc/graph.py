@@ -6,6 +6,10 @@ add nodes in the reference implementation's forward order; every input must
 already exist, so insertion order is a topological order and shapes are inferred
 (and errors raised, naming the node) as each node is added.
 
+A node may be *training-only* (``train_only=True``: an auxiliary classifier such as
+Inception v3's): its parameters exist and are counted, but it does not run at inference,
+so it has no MACs, FLOPs or memory, and no inference node may consume it.
+
 The nodes live in an insertion-ordered dict; :attr:`Network.graph` is the same
 graph as a networkx ``DiGraph`` (edges carry the input ``slot``), built on first
 use so that counting, which needs only the forward order, does not pay for
@@ -32,6 +36,7 @@ class Node:
     layer: Layer | None  # None for the network input
     inputs: tuple[str, ...]
     shape: Shape
+    train_only: bool = False  # runs in training only (an auxiliary head): params, no inference cost
 
 
 @dataclass
@@ -67,19 +72,24 @@ class Network:
                 g.add_edge(src, node.name, slot=i)
         return g
 
-    def add(self, name: str, layer: Layer, inputs: str | list[str] | tuple[str, ...] | None = None) -> str:
+    def add(self, name: str, layer: Layer, inputs: str | list[str] | tuple[str, ...] | None = None,
+            *, train_only: bool = False) -> str:
         """Add ``layer`` as node ``name`` fed by ``inputs`` (default: the last node
-        added) and return ``name``, so blocks can chain calls."""
+        added) and return ``name``, so blocks can chain calls.  ``train_only``: the node
+        runs in training only (an auxiliary head)."""
         if name in self._nodes:
             raise CalcError(f"layer {name!r}: name already used")
         if inputs is None:
-            inputs = (self.output,)
+            inputs = (next(reversed(self._nodes)),)
         elif isinstance(inputs, str):
             inputs = (inputs,)
         inputs = tuple(inputs)
         for src in inputs:
             if src not in self._nodes:
                 raise CalcError(f"layer {name!r} ({layer.op}): input {src!r} is not defined before it")
+            if self._nodes[src].train_only and not train_only:
+                raise CalcError(f"layer {name!r} ({layer.op}): input {src!r} runs in training only "
+                                f"(an auxiliary head); an inference layer cannot read it")
         shapes = [self._nodes[s].shape for s in inputs]
         try:
             layer.check_arity(shapes)
@@ -87,14 +97,14 @@ class Network:
         except ShapeError as e:
             got = ", ".join(fmt_shape(s) for s in shapes)
             raise CalcError(f"layer {name!r} ({layer.op}, input {got}): {e}") from None
-        self._insert(Node(name, layer, inputs, shape))
+        self._insert(Node(name, layer, inputs, shape, train_only))
         return name
 
     # -- reading ---------------------------------------------------------
     @property
     def output(self) -> str:
-        """Name of the last node added (the network output)."""
-        return next(reversed(self._nodes))
+        """Name of the last inference node added (the network output)."""
+        return next(n.name for n in reversed(self._nodes.values()) if not n.train_only)
 
     def __getitem__(self, name: str) -> Node:
         return self._nodes[name]

@@ -9,7 +9,8 @@ allocated when it runs and freed once its last consumer has run; a view
 input's storage and keeps it alive.  The network input is live from the start
 and the network output to the end, so a residual branch keeps its block input
 alive until the add.  No in-place reuse and no workspace are assumed: a runtime
-that runs ReLU in place or fuses conv+BN+ReLU needs less.
+that runs ReLU in place or fuses conv+BN+ReLU needs less.  Training-only nodes (auxiliary
+heads) do not run at inference and hold nothing.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def storage_roots(net: Network) -> dict[str, str]:
 
 def peak_live_elements(net: Network) -> int:
     """Largest number of activation elements alive at once (per sample)."""
-    order = list(net.nodes())
+    order = [n for n in net.nodes() if not n.train_only]
     root = storage_roots(net)
     last_use: dict[str, int] = {}
     for i, node in enumerate(order):

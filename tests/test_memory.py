@@ -49,3 +49,34 @@ def test_param_memory_and_traffic():
     assert a.totals["param_memory_bytes"] == a.totals["params"] * 2
     conv = next(c for c in a.layers if c.name == "a")
     assert conv.traffic_bytes == (256 + 256) * 2 + 4 * 4 * 9 * 2
+
+
+def test_training_only_nodes_count_params_and_nothing_else():
+    # an auxiliary head (Inception v3's AuxLogits): params exist, no inference cost
+    def net(aux: bool) -> Network:
+        n = Network("aux", (3, 8, 8))
+        x = n.add("conv", Conv2d(out_channels=4, kernel_size=3, padding=1, bias=False))
+        if aux:
+            n.add("aux.conv", Conv2d(out_channels=16, kernel_size=1, bias=False), x, train_only=True)
+            n.add("aux.pool", GlobalAvgPool2d(), train_only=True)
+        n.add("relu", ReLU(), x)
+        n.add("pool", GlobalAvgPool2d())
+        n.add("flat", Flatten())
+        n.add("fc", Linear(out_features=10))
+        return n
+
+    with_aux, without = analyze(net(True)), analyze(net(False))
+    assert with_aux.totals["params"] == without.totals["params"] + 4 * 16
+    for key in ("macs", "flops", "activations", "feature_memory_bytes", "peak_memory_bytes",
+                "memory_traffic_bytes"):
+        assert with_aux.totals[key] == without.totals[key], key
+    assert ("2 layers run in training only (an auxiliary head): their 64 params are counted, "
+            "their MACs, FLOPs and memory are not") in with_aux.notes
+    assert net(True).output == "fc"
+    n = net(True)
+    import pytest
+
+    from calc.errors import CalcError
+
+    with pytest.raises(CalcError, match="input 'aux.pool' runs in training only"):
+        n.add("bad", ReLU(), "aux.pool")

@@ -51,7 +51,7 @@ def fuse(net: Network) -> list[Kernel]:
     kernels: list[Kernel] = []
     for node in net.layers():
         layer = node.layer
-        if layer.aliases_input or isinstance(layer, Concat) or _identity(node, net):
+        if node.train_only or layer.aliases_input or isinstance(layer, Concat) or _identity(node, net):
             continue
         if layer.elementwise:
             k = _fusion_target(node, users, kernel_of)

@@ -341,7 +341,7 @@ class Builder:
                 continue
             layer = self._layer(e, local)
             try:
-                net.add(e.name, layer, inputs)
+                net.add(e.name, layer, inputs, train_only=e.item.train_only)
             except CalcError as err:
                 raise CalcError(f"{self.label}: {err}") from None
             except ArithmeticError:

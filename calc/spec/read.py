@@ -28,7 +28,7 @@ MAX_DEPTH = 32              # nested block uses
 MAX_VALUE = 2**31 - 1       # integers in layer fields and the input shape
 
 TOP_KEYS = ("version", "name", "summary", "source", "notes", "meta", "params", "vars", "input", "blocks", "layers")
-ITEM_KEYS = ("name", "type", "inputs", "if")
+ITEM_KEYS = ("name", "type", "inputs", "if", "train_only")
 USE_KEYS = {"use": ("name", "block", "args", "inputs", "if"),
             "repeat": ("name", "block", "repeat", "args", "inputs", "if"),
             "stages": ("name", "block", "stages", "args", "inputs", "if")}
@@ -52,6 +52,7 @@ class LayerItem:
     fields: dict[str, Any]
     inputs: tuple[str, ...] | None
     cond: Any
+    train_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,10 @@ def _parse_layer(d: dict[str, Any], head: str, name: str) -> LayerItem:
             takes = ", ".join(cls.model_fields)
             raise CalcError(f"{here}: field {k}: unknown field{did_you_mean(k, cls.model_fields)} ({t} takes {takes})")
         fields[k] = _check_value(v, f"{here}: field {k}")
-    return LayerItem(name, t, fields, _inputs(d.get("inputs"), here), _cond(d.get("if"), here))
+    train_only = d.get("train_only", False)
+    if not isinstance(train_only, bool):
+        raise CalcError(f"{here}: train_only must be true or false, received {_short(train_only)}")
+    return LayerItem(name, t, fields, _inputs(d.get("inputs"), here), _cond(d.get("if"), here), train_only)
 
 
 def _parse_use(d: dict[str, Any], head: str, name: str) -> UseItem:

@@ -37,6 +37,8 @@ def _layer_schema(name: str, cls: Any, defs: dict[str, Any]) -> dict[str, Any]:
         "type": {"const": name},
         "inputs": {"$ref": "#/$defs/Inputs"},
         "if": {"$ref": "#/$defs/Condition"},
+        "train_only": {"type": "boolean", "description": "runs in training only (an auxiliary head): "
+                                                        "params counted, no inference cost"},
     }
     for f, p in s.get("properties", {}).items():
         props[f] = _or_expr(p)

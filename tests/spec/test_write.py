@@ -7,6 +7,7 @@ from functools import lru_cache
 import pytest
 
 import archs
+from calc.errors import CalcError
 from calc.graph import Network
 from calc.spec import dump_spec, export, load_spec
 from tests.spec.common import EXAMPLES, same_network, spec
@@ -68,3 +69,21 @@ def test_export_of_spec_files_round_trips():
         a = load_spec(EXAMPLES / f)
         text = dump_spec(export(a, **options))
         same_network(spec(text).build(), a.build(**options))
+
+
+def test_training_only_layers_round_trip():
+    text = """
+input: [3, 8, 8]
+layers:
+  - {name: conv, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: aux, type: Conv2d, out_channels: 8, kernel_size: 1, train_only: true}
+  - {name: relu, type: ReLU, inputs: conv}
+"""
+    net = spec(text).build()
+    assert net["aux"].train_only and not net["relu"].train_only and net.output == "relu"
+    doc = export(net)
+    assert doc["layers"][1] == {"name": "aux", "type": "Conv2d", "train_only": True, "out_channels": 8,
+                                "kernel_size": 1}
+    same_network(spec(dump_spec(doc)).build(), net)
+    with pytest.raises(CalcError, match="train_only must be true or false"):
+        spec(text.replace("train_only: true", "train_only: 1"))
