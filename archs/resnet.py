@@ -215,7 +215,8 @@ def residual_block(net: Network, name: str, x: str, kind: str, planes: int, stri
 
 def fixed_pool_head(net: Network, x: str, classes: int, dropout: float | None) -> str:
     """Cadene's head: AvgPool2d(7, stride=1) -> dropout -> ``x.view`` -> Linear."""
-    c, h, w = net[x].shape
+    c = net[x].shape[0]
+    h, w = net.spatial_size(x)
     if (h, w) != (7, 7):
         net.notes.append(
             f"the reference pools with a fixed AvgPool2d(7, stride=1), made for the 7x7 final map "

@@ -5,6 +5,7 @@ Runs the command N times in fresh processes and reports the median and best CPU 
 printed too) and the peak resident memory (max RSS of the child).  Usage:
 
     python benchmarks/cold_start.py [-n 20] [-- arch mobilenet_v2 --alpha 0.75 --res 192]
+    python benchmarks/cold_start.py --commands [-n 5]     # every command, one line each
 
 Uses the installed `calc` console script when it is on PATH, else `python -m calc`.
 Targets (issue 2): under 0.3 s and under 60 MiB on a 2-core machine.
@@ -21,15 +22,34 @@ import time
 
 DEFAULT = ["arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192"]
 
+#: one typical invocation of every command (--commands)
+COMMANDS = [
+    ["arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192"],
+    ["arch", "resnet50", "--layers", "--format", "json"],
+    ["list"],
+    ["conventions"],
+    ["ratio", "mobilenet_v1"],
+    ["breakdown", "mobilenet_v1", "--by", "type"],
+    ["compare", "mobilenet_v1", "mobilenet_v2", "shufflenet_v2"],
+    ["compare", "ZOO"],  # every built-in at its defaults
+    ["sweep", "mobilenet_v2", "--alpha", "0.5,1.0", "--res", "128,224"],
+    ["check"],
+    ["latency", "resnet50", "--batch", "1,8"],
+    ["devices"],
+    ["validate-latency", "--brief"],
+    ["export", "mobilenet_v2"],
+    ["schema"],
+]
 
-def run_once(cmd: list[str]) -> tuple[float, float, int]:
+
+def run_once(cmd: list[str], allow: tuple[int, ...] = (0,)) -> tuple[float, float, int]:
     """CPU seconds, wall seconds and max RSS in KiB of one run (Linux: wait4 gives the
-    child's rusage)."""
+    child's rusage); ``allow``: the exit statuses that are not a failure."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) not in allow:
         sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stderr.read().decode()}")
     return usage.ru_utime + usage.ru_stime, elapsed, usage.ru_maxrss
 
@@ -37,10 +57,24 @@ def run_once(cmd: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20, help="runs (default 20)")
+    ap.add_argument("--commands", action="store_true", help="every command, one line each")
     ap.add_argument("args", nargs="*", help="calc arguments (default: %(default)s)")
     ns = ap.parse_args()
     exe = shutil.which("calc")
     base = [exe] if exe else [sys.executable, "-m", "calc"]
+    if ns.commands:
+        zoo = subprocess.run(base + ["list", "--format", "json"], capture_output=True, text=True, check=True)
+        names = [a["name"] for a in __import__("json").loads(zoo.stdout)]
+        print(f"{'command':<58} {'CPU median':>10} {'best':>7} {'peak RSS':>9}   ({ns.n} runs each, {os.cpu_count()} cpus)")
+        for args in COMMANDS:
+            args = [a for x in args for a in (names if x == "ZOO" else [x])]
+            cmd = base + args
+            runs = [run_once(cmd, allow=(0, 1)) for _ in range(ns.n)]
+            cpu = [r[0] for r in runs]
+            label = " ".join(args) if len(args) < 12 else f"{' '.join(args[:2])} ... ({len(args) - 1} architectures)"
+            print(f"calc {label:<53} {statistics.median(cpu):>9.3f}s {min(cpu):>6.3f}s "
+                  f"{max(r[2] for r in runs) / 1024:>6.1f} MiB")
+        return
     cmd = base + (ns.args or DEFAULT)
     run_once(cmd)  # warm the OS file cache; "cold" means a fresh interpreter, not a cold disk
     cpu, wall, rss = zip(*(run_once(cmd) for _ in range(ns.n)))

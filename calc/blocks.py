@@ -40,7 +40,7 @@ def window_pool_head(net: Network, x: str, classes: int, *, stride: int | None =
     """The head of reference code that pools with a fixed ``nn.AvgPool2d(7)`` window:
     here the window is the whole final map (7x7 at 224), so the pool stays global at
     any resolution; then optional dropout, ``x.view(-1, C)`` and a Linear."""
-    x = net.add("pool", AvgPool2d(kernel_size=net[x].shape[1:], stride=stride), x)
+    x = net.add("pool", AvgPool2d(kernel_size=net.spatial_size(x), stride=stride), x)
     if dropout is not None:
         x = net.add("dropout", Dropout(p=dropout), x)
     x = net.add("flatten", Flatten(impl="operator"), x)

@@ -49,6 +49,11 @@ class Network:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        #: a builder read a spatial size (:meth:`spatial_size`) to choose a layer's fields, so
+        #: the structure depends on the input size (calc.grid then builds every size afresh)
+        self.reads_spatial = False
+        #: the options a spec file's layers read (None: unknown, a Python builder)
+        self.read_options: frozenset[str] | None = None
         self.input_shape = tuple(int(d) for d in self.input_shape)
         if len(self.input_shape) != 3 or min(self.input_shape) < 1:
             raise CalcError(f"network input must be a positive CxHxW shape, received {self.input_shape}")
@@ -108,6 +113,14 @@ class Network:
 
     def __getitem__(self, name: str) -> Node:
         return self._nodes[name]
+
+    def spatial_size(self, name: str) -> tuple[int, ...]:
+        """The spatial size (H, W) of node ``name``, for a builder that derives a layer's
+        fields from it (a pooling window as large as the final map).  Builders read spatial
+        sizes only through this method: it records that the structure depends on the input
+        size.  (Channels, ``net[x].shape[0]``, do not.)"""
+        self.reads_spatial = True
+        return self._nodes[name].shape[1:]
 
     def __contains__(self, name: str) -> bool:
         return name in self._nodes

@@ -15,8 +15,9 @@ heads) do not run at inference and hold nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any, Callable
 
-from calc.graph import Network
+from calc.graph import Network, Node
 from calc.layers.base import numel
 
 
@@ -33,6 +34,13 @@ def storage_roots(net: Network) -> dict[str, str]:
 
 def peak_live_elements(net: Network) -> int:
     """Largest number of activation elements alive at once (per sample)."""
+    return peak_live(net, lambda node: numel(node.shape), max)
+
+
+def peak_live(net: Network, size: Callable[[Node], Any], maximum: Callable[[Any, Any], Any]) -> Any:
+    """The peak of :func:`peak_live_elements` with each tensor's size given by ``size(node)``
+    and ``maximum`` taking the larger of two sizes (``max``, or ``numpy.maximum`` when the
+    sizes are arrays: :mod:`calc.grid` evaluates many input sizes at once)."""
     order = [n for n in net.nodes() if not n.train_only]
     root = storage_roots(net)
     last_use: dict[str, int] = {}
@@ -44,11 +52,11 @@ def peak_live_elements(net: Network) -> int:
     frees: dict[int, list[str]] = defaultdict(list)
     for r, i in last_use.items():
         frees[i].append(r)
-    size = {n.name: (0 if root[n.name] != n.name else numel(n.shape)) for n in order}
+    sizes = {n.name: size(n) for n in order if root[n.name] == n.name}
     live = peak = 0
     for i, node in enumerate(order):
-        live += size[node.name]
-        peak = max(peak, live)
+        live = live + sizes.get(node.name, 0)
+        peak = maximum(peak, live)
         for r in frees.get(i, ()):
-            live -= size[r]
+            live = live - sizes[r]
     return peak

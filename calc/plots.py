@@ -25,6 +25,21 @@ def _pyplot():
     return plt
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: str) -> None:
+    """A plot's file must end in .png, .svg or .pdf and go into an existing folder: checked
+    before anything is computed, so a typo costs nothing."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path).lower().endswith(PLOT_SUFFIXES):
+        raise CalcError(f"--plot: the file must end in .png, .svg or .pdf, received {str(path)!r}")
+    if not p.parent.is_dir():
+        raise CalcError(f"--plot: no such folder {str(p.parent)!r}")
+
+
 def plot_sweep(rows: list[dict], path: str, title: str = "") -> None:
     """MACs and params against resolution, one line per width multiplier."""
     plt = _pyplot()
@@ -58,8 +73,7 @@ UNIT_LABEL = {
 
 def plot_roofline(ests, path: str) -> None:
     """Write the roofline plot of estimates ``ests`` (one network, one device, any batches)."""
-    if not str(path).lower().endswith((".png", ".svg", ".pdf")):
-        raise CalcError(f"--plot: the file must end in .png, .svg or .pdf, received {path!r}")
+    check_plot_path(path)
     plt = _pyplot()
     e0 = ests[0]
     dev, bw = e0.device, e0.device.bandwidth

@@ -28,6 +28,9 @@ class Option:
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
+    #: the option is the side of a square input (C x v x v) and changes nothing else, so
+    #: calc.grid can count every value of it at once on one structure
+    input_only: bool = False
 
     def with_default(self, default: Any, **changes: Any) -> "Option":
         return Option(**{**self.__dict__, "default": default, **changes})
@@ -59,7 +62,7 @@ class Option:
 
 
 ALPHA = Option("alpha", float, 1.0, "width multiplier", min=0.0, max=4.0, min_exclusive=True)
-RES = Option("res", int, 224, "input resolution (square)", min=1, max=8192)
+RES = Option("res", int, 224, "input resolution (square)", min=1, max=8192, input_only=True)
 CLASSES = Option("classes", int, 1000, "classifier outputs", min=1, max=1_000_000)
 
 

@@ -175,6 +175,12 @@ def compare(targets, shared, batch, dtype, convention, fmt):
                            payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
 
 
+#: the most points one sweep may ask for (it streams, but it must end)
+MAX_POINTS = 10_000_000
+#: the most points a --plot holds in memory
+MAX_PLOT_POINTS = 100_000
+
+
 @click.command()
 @grid_options
 @batch_option
@@ -186,65 +192,79 @@ def compare(targets, shared, batch, dtype, convention, fmt):
 @click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
 def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
     """A grid of params, MACs and memory over any options of NAME (each flag or -p
-    takes a comma-separated list).  Points whose feature maps vanish are reported,
-    not fatal.
+    takes a comma-separated list).  Rows stream as they are counted, the input
+    resolution varying fastest; points whose feature maps vanish are reported, not
+    fatal.  Every point is exact: the same numbers as 'calc arch' for it.
 
     \b
     Examples:
       calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
-      calc sweep examples/tiny_resnet.yaml -p depth=20,56,110
+      calc sweep examples/tiny_resnet.yaml -p depth=20,56,110 --format csv
     """
-    import contextlib
-    import itertools
-
+    from calc import grid
     from calc.cli.options import ArchTarget
-    from calc.cli.render import render_rows
-    from calc.counting import analyze
+    from calc.cli.render import stream_rows
+    from calc.conventions import get_convention
     from calc.errors import CalcError
 
-    target = ArchTarget(name)
-    spec = target.arch
-    gpu = None
+    # everything is checked before the first point is counted
+    spec = ArchTarget(name).arch
+    values = {k: list(dict.fromkeys(spec.option(k).validate(spec.name, v) for v in vs)) for k, vs in axes.items()}
+    get_convention(convention)
+    n = grid.count_points(values)
+    if n > MAX_POINTS:
+        raise CalcError(f"the grid has {n:,} points; a sweep takes at most {MAX_POINTS:,}")
+    if plot_file:
+        from calc.plots import check_plot_path
+
+        check_plot_path(plot_file)
+        if n > MAX_PLOT_POINTS:
+            raise CalcError(f"--plot holds every point in memory: at most {MAX_PLOT_POINTS:,}, the grid has {n:,}")
+    per_point = None
     if device is not None:
         from calc.latency.devices import find_device, load_devices
-        from calc.latency.roofline import estimate
+        from calc.latency.roofline import check_dtype, estimate
 
         gpu = find_device(device, load_devices())
-    keys = list(axes)
-    grid = list(itertools.product(*(axes[k] for k in keys)))
-    rows = []
-    show = len(grid) > 200 and sys.stderr.isatty()
-    with click.progressbar(grid, label=f"sweeping {len(grid)} points", file=sys.stderr) if show \
-            else contextlib.nullcontext(grid) as bar:
-        for values in bar:
-            given = target.options(**dict(zip(keys, values)))
-            row = dict(given)
-            try:
-                net = spec.build(**given)
-                a = analyze(net, batch=batch, dtype=dtype, convention=convention)
-            except CalcError as e:
-                if "feature map vanishes" not in str(e):
-                    raise
-                rows.append({**row, "error": str(e)})
-                continue
-            row.update(a.totals)
-            if gpu is not None:
-                est = estimate(net, gpu, dtype=dtype, batch=batch)
-                row["latency_ms"] = round(est.latency_s * 1e3, 4)
-                row["roofline_ms"] = round(est.roofline_s * 1e3, 4)
-            rows.append(row)
+        check_dtype(gpu, dtype)
+
+        def per_point(net, totals):
+            est = estimate(net, gpu, dtype=dtype, batch=batch)
+            return {"latency_ms": round(est.latency_s * 1e3, 4), "roofline_ms": round(est.roofline_s * 1e3, 4)}
+
+    rows = grid.sweep(spec, values, batch=batch, dtype=dtype, convention=convention, per_point=per_point)
+    keys = [k for k in values if not grid.varies_fastest(spec, values, k)] + \
+        [k for k in values if grid.varies_fastest(spec, values, k)]
     cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
-    if gpu is not None:
+    if device is not None:
         cols += ["latency_ms", "roofline_ms"]
-    if any("error" in r for r in rows):
-        cols.append("error")
+    cols.append("error")
+    kept: list[dict] = []
+    if plot_file:
+        rows = _keeping(rows, kept)
+    if sys.stderr.isatty() and n > 200:
+        rows = _progress(rows, n)
+    stream_rows(rows, cols, fmt, title=f"{name}: {n} points, batch {batch}, {dtype}",
+                payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
+                         "device": gpu.key if device is not None else None},
+                key="points")
     if plot_file:
         from calc.plots import plot_sweep
 
-        plot_sweep(rows, plot_file, title=name)
-    click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
-                           payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
-                                    "device": gpu.key if gpu is not None else None, "points": rows}))
+        plot_sweep(kept, plot_file, title=name)
+
+
+def _keeping(rows, kept: list):
+    for r in rows:
+        kept.append(r)
+        yield r
+
+
+def _progress(rows, n: int):
+    with click.progressbar(length=n, label=f"sweeping {n} points", file=sys.stderr) as bar:
+        for r in rows:
+            bar.update(1)
+            yield r
 
 
 @click.command("list")

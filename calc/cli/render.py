@@ -221,3 +221,82 @@ def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = 
     out = [title, ""] if title else []
     out += _align([list(columns)] + cells, right=right)
     return "\n".join(out + ([""] + footer if footer else []))
+
+
+def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str = "",
+                payload: dict | None = None, key: str = "rows", write=None, block: int = 1000) -> None:
+    """:func:`render_rows` for a stream of records, written as they come (a million-point
+    sweep is never held in memory): CSV and Markdown row by row, JSON as ``payload`` with
+    the records under ``key``, the table in blocks of ``block`` rows (each block at least
+    as wide as the ones before).  ``write(text, nl)`` prints (default: click.echo)."""
+    if write is None:
+        import click
+
+        write = click.echo
+    chunk: list[str] = []
+
+    def flush(force: bool = False, sep: str = "\n") -> None:
+        if chunk and (force or len(chunk) >= block):
+            write(sep.join(chunk), nl=sep == "\n")
+            chunk.clear()
+
+    if fmt == "json":
+        head = json.dumps({**(payload or {}), key: []}, indent=2)
+        write(head[:head.rindex("[") + 1], nl=False)
+        first = True
+        for r in rows:
+            chunk.append(("\n    " if first else ",\n    ") + json.dumps(r))
+            first = False
+            flush(sep="")
+        flush(True, sep="")
+        write("\n  ]\n}" if not first else "]\n}")
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="")
+        w.writerow(columns)
+        chunk.append(buf.getvalue())
+        for r in rows:
+            buf.seek(0)
+            buf.truncate()
+            w.writerow([r.get(c, "") for c in columns])
+            chunk.append(buf.getvalue())
+            flush()
+        flush(True)
+        return
+    if fmt == "markdown":
+        if title:
+            write(f"### {title}\n")
+        write("| " + " | ".join(columns) + " |\n|" + "|".join("---" for _ in columns) + "|")
+        for r in rows:
+            chunk.append("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
+            flush()
+        flush(True)
+        return
+    if title:
+        write(title + "\n")
+    widths = [len(c) for c in columns]
+    pending: list[dict] = []
+    right: set[int] = set()
+    header = True
+
+    def table_block() -> None:
+        nonlocal header
+        right.update(i for i, c in enumerate(columns)
+                     if any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in pending))
+        cells = [[_cell(r.get(c)) for c in columns] for r in pending]
+        for row in cells:
+            for i, cell in enumerate(row):
+                widths[i] = max(widths[i], len(cell))
+        lines = ([list(columns)] if header else []) + cells
+        write("\n".join("  ".join(c.rjust(w) if i in right else c.ljust(w)
+                                   for i, (c, w) in enumerate(zip(line, widths))).rstrip() for line in lines))
+        header = False
+        pending.clear()
+
+    for r in rows:
+        pending.append(r)
+        if len(pending) >= block:
+            table_block()
+    if pending or header:
+        table_block()

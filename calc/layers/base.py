@@ -75,6 +75,13 @@ def numel(shape: Shape) -> int:
     return prod(shape)
 
 
+def same_dims(a: Shape, b: Shape) -> bool:
+    """Whether two shapes are equal.  Also for the shapes :mod:`calc.grid` passes, whose
+    spatial sizes are arrays shared between the inputs of a join (equal by identity)."""
+    return len(a) == len(b) and all(x is y or (isinstance(x, int) and isinstance(y, int) and x == y)
+                                    for x, y in zip(a, b))
+
+
 def fmt_shape(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 

@@ -107,8 +107,7 @@ class Softmax(Layer):
     """Softmax over the channel (feature) axis."""
 
     def counts(self, inputs, output):
-        n = numel(output)
-        return {"elems": n, "rows": n // output[0]}
+        return {"elems": numel(output), "rows": numel(output[1:])}
 
 
 @register

@@ -71,6 +71,10 @@ def _adaptive_windows(size: int, out: int) -> int:
     floor(i*size/out) .. ceil((i+1)*size/out)), in closed form: the windows cover
     the axis once, plus one overlap at every boundary that does not fall on a
     pixel edge, so the sum is ``size + out - gcd(size, out)``."""
+    if not isinstance(size, int):  # a size standing for many (calc.grid)
+        import numpy as np
+
+        return size.map(lambda a: a + out - np.gcd(a, out), key=("adaptive", out))
     return size + out - gcd(size, out)
 
 

@@ -37,7 +37,13 @@ def window_out(
 
     A strided layer that receives fewer pixels than its stride only sees padding:
     the feature map has vanished, and we say so rather than return a 1-pixel map.
+
+    ``size`` may also be a size that stands for many (:mod:`calc.grid` counts many input
+    sizes at once; it has ``map``): the same formula, on every value, 0 where the map vanishes.
     """
+    if not isinstance(size, int):
+        return size.map(lambda a: _window_out_array(a, kernel, stride, padding, dilation, ceil_mode),
+                        key=("window", kernel, stride, padding, dilation, ceil_mode))
     if stride > 1 and size < stride:
         raise ShapeError(
             f"feature map vanishes: {op} with stride {stride} received {axis}={size} "
@@ -59,6 +65,29 @@ def window_out(
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1  # PyTorch: the last window must start inside the input or left padding
     return out
+
+
+def _window_out_array(size, kernel: int, stride: int, padding: int | str, dilation: int, ceil_mode: bool):
+    """:func:`window_out` over an array of sizes: the same formula in integer arithmetic,
+    and 0 at every size where the scalar function raises (the map vanishes)."""
+    import numpy as np
+
+    span = dilation * (kernel - 1) + 1
+    if padding == "same":
+        out = -(-size // stride)
+        vanished = size < stride if stride > 1 else np.zeros(size.shape, bool)
+        return np.where(vanished, 0, out)
+    pad = 0 if padding == "valid" else int(padding)
+    if pad < 0:
+        raise ShapeError(f"padding must be >= 0, received {pad}")
+    num = size + (2 * pad - span)
+    if ceil_mode:
+        out = -(-num // stride) + 1
+        out = out - ((out - 1) * stride >= size + pad)
+    else:
+        out = num // stride + 1 if stride > 1 else num + 1
+    vanished = (num < 0) | (size < stride) if stride > 1 else num < 0
+    return np.where(vanished, 0, out) if vanished.any() else out
 
 
 def window_out_2d(op, h, w, kernel, stride, padding, dilation=1, ceil_mode=False):

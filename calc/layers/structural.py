@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from calc.errors import ShapeError
-from calc.layers.base import Impl, Layer, fmt_shape, numel, register
+from calc.layers.base import Impl, Layer, fmt_shape, numel, register, same_dims
 from calc.layers.spatial import Sides, check_positive
 
 
@@ -21,7 +21,7 @@ class Add(Layer):
     elementwise = True
 
     def output_shape(self, inputs):
-        if any(s != inputs[0] for s in inputs[1:]):
+        if not all(same_dims(s, inputs[0]) for s in inputs[1:]):
             raise ShapeError(f"Add needs inputs of equal shape, received {_shapes(inputs)}")
         return inputs[0]
 
@@ -40,7 +40,7 @@ class Mul(Layer):
 
     def output_shape(self, inputs):
         a, b = inputs
-        if b != a and not (len(a) == 3 and b in ((a[0], 1, 1), (a[0],))):
+        if not same_dims(a, b) and not (len(a) == 3 and (same_dims(b, (a[0], 1, 1)) or same_dims(b, (a[0],)))):
             raise ShapeError(f"Mul needs equal shapes or a (C,1,1) gate, received {_shapes(inputs)}")
         return a
 
@@ -56,8 +56,7 @@ class Concat(Layer):
     arity = (2, None)
 
     def output_shape(self, inputs):
-        rest = {s[1:] for s in inputs}
-        if len(rest) != 1:
+        if not all(same_dims(s[1:], inputs[0][1:]) for s in inputs[1:]):
             raise ShapeError(f"Concat needs equal spatial sizes, received {_shapes(inputs)}")
         return (sum(s[0] for s in inputs),) + inputs[0][1:]
 

@@ -118,12 +118,18 @@ class Builder:
         self.spec = spec
         self.label = spec.label
         self.entries: list[Entry] = []
+        self.layers = 0  # entries that are layers (the others are block uses)
         self.index: dict[str, int] = {}
         self.uses: list[tuple[Ref, str, int]] = []  # (reference, where, position it must precede)
         self.net: Network | None = None
         self.alias: dict[str, str] = {INPUT: INPUT}
         self.globals: dict[str, Any] = dict(config)
         self.top = Scope("", None, None, self.globals)
+        #: parameters read outside the input shape, and whether a spatial size was read:
+        #: what the structure depends on (Network.read_options, Network.reads_spatial)
+        self.read: set[str] = set()
+        self.recording = True
+        self.reads_spatial = False
 
     # -- values ----------------------------------------------------------
     def value(self, raw: Any, scope: Scope, where: str, local: dict[str, Any] | None = None) -> Any:
@@ -139,6 +145,11 @@ class Builder:
             raise CalcError(f"{where}: {raw}: {e}") from None
 
     def _lookup(self, name: str, scope: Scope, local: dict[str, Any] | None) -> Any:
+        if self.recording:
+            if name in ("in_height", "in_width") and local is not None and name in local:
+                self.reads_spatial = True
+            elif name in self.globals:  # a parameter or var (or a block argument shadowing one)
+                self.read.add(name)
         if local is not None and name in local:
             v = local[name]
             if isinstance(v, str):  # an explanation why it is not defined here
@@ -161,6 +172,8 @@ class Builder:
     def _functions(self, scope: Scope) -> dict[str, Any]:
         def shape(fn: str, axis: int):
             def read(name: Any) -> int:
+                if axis and self.recording:
+                    self.reads_spatial = True
                 s = self._shape_of(scope, name, fn)
                 if axis >= len(s):
                     raise expr.ExprError(f"{fn}({name!r}): {name!r} is a vector of {s[0]} features")
@@ -202,8 +215,12 @@ class Builder:
     def _add(self, entry: Entry) -> None:
         if entry.name in self.index:
             raise CalcError(f"{entry.where}: name already used")
-        if len(self.entries) >= MAX_LAYERS:
-            raise CalcError(f"{self.label}: more than {MAX_LAYERS:,} layers after expanding repeats")
+        if entry.item is not None:
+            self.layers += 1
+            if self.layers > MAX_LAYERS:
+                raise CalcError(f"{self.label}: more than {MAX_LAYERS:,} layers after expanding repeats")
+        elif len(self.entries) >= 2 * MAX_LAYERS:  # block uses name their last layer: bounded too
+            raise CalcError(f"{self.label}: more than {2 * MAX_LAYERS:,} layers and block uses after expanding")
         self.index[entry.name] = len(self.entries)
         self.entries.append(entry)
 
@@ -320,12 +337,14 @@ class Builder:
         for name, raw in self.spec.vars:
             self.globals[name] = self.value(raw, self.top, f"{self.label}: vars.{name}")
         shape = []
+        self.recording = False  # what the input shape reads does not shape the structure
         for i, raw in enumerate(self.spec.input):
             v = _integral(self.value(raw, self.top, f"{self.label}: input"))
             if type(v) is not int or not 1 <= v <= MAX_VALUE:
                 raise CalcError(f"{self.label}: input [C, H, W]: {'CHW'[i]} must be an integer in "
                                 f"[1, {MAX_VALUE}], received {_short(v)}")
             shape.append(v)
+        self.recording = True
         self.expand(self.spec.items, self.top, Ref(INPUT, (INPUT,)), ())
         self.check_references()
         net = self.net = Network(self.spec.name, tuple(shape), notes=list(self.spec.notes))
@@ -349,6 +368,8 @@ class Builder:
             self.alias[e.name] = e.name
         if len(net) == 0:
             raise CalcError(f"{self.label}: every layer is skipped (their 'if' is false)")
+        net.read_options = frozenset(self.read)
+        net.reads_spatial = net.reads_spatial or self.reads_spatial
         return net
 
     def _inherited(self, c: Cond) -> bool:

@@ -23,7 +23,7 @@ VERSION = 1
 
 MAX_FILE_BYTES = datafiles.MAX_FILE_BYTES
 MAX_DOC_NODES = 1_000_000   # values in the loaded document (catches YAML alias bombs)
-MAX_LAYERS = 50_000         # layers (and block uses) after expanding repeats
+MAX_LAYERS = 50_000         # layers after expanding repeats (block uses: as many again)
 MAX_DEPTH = 32              # nested block uses
 MAX_VALUE = 2**31 - 1       # integers in layer fields and the input shape
 
@@ -237,6 +237,7 @@ def _parse(doc: Any, label: str, default_name: str) -> Spec:
         _check_value(v, f"{label}: input")
     blocks = _parse_blocks(doc.get("blocks", {}), label)
     items = _parse_items(doc["layers"], f"{label}: ")
+    options = _mark_input_side(options, inp)
     spec = Spec(
         label=label, name=name,
         summary=_string(doc.get("summary", f"spec file {label}"), label, "summary"),
@@ -293,6 +294,14 @@ def _parse_params(raw: Any, label: str, arch: str) -> tuple[Option, ...]:
             raise CalcError(f"{where}: default: {e}") from None
         options.append(opt.with_default(default))
     return tuple(options)
+
+
+def _mark_input_side(options: tuple[Option, ...], inp: list[Any]) -> tuple[Option, ...]:
+    """A parameter written as both spatial sizes of the input (``input: [3, "${res}",
+    "${res}"]``) is the side of a square input; whether it changes anything else is known
+    only when the file is built (:attr:`Network.read_options`)."""
+    return tuple(o.with_default(o.default, input_only=inp[1] == inp[2] == f"${{{o.name}}}" and o.kind is int)
+                 for o in options)
 
 
 def _parse_vars(raw: Any, label: str, options: tuple[Option, ...]) -> tuple[tuple[str, Any], ...]:

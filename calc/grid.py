@@ -1,0 +1,368 @@
+"""Counting a grid of configurations fast, and exactly: the engine of ``calc sweep``.
+
+A sweep varies an architecture's options.  Most of them change the structure (a width
+multiplier changes every channel count), so each of their combinations is built once.
+One kind does not: an option that is only the side of a square input (``res``:
+:attr:`~calc.registry.Option.input_only`).  For those, one structure serves every value,
+and :func:`evaluate` counts all of them at once by running the layers' own closed forms
+(``output_shape``, ``counts``, ``param_counts``: the formulas ``calc arch`` uses) on
+*symbolic* sizes: each distinct spatial size is a symbol holding the numpy array of its
+values over the grid, and every count is an integer polynomial in those symbols (a conv's
+MACs are ``C_out x C_in/g x kh x kw x h x w``), built with Python ints and evaluated on
+the arrays once at the end.  A closed form that is not arithmetic (a window formula, a
+gcd) maps a symbol's values to a new symbol.
+
+Exactness is not traded for speed:
+
+* a point the symbolic path cannot vouch for (a feature map vanishes, the inputs of a join
+  disagree) is counted on its own, the ordinary way, which also gives its exact error;
+* the arrays are int64 only when a bound on every number at the largest point leaves a
+  wide margin; otherwise they hold Python ints;
+* an input-size option is trusted to change nothing but the input only when nothing says
+  otherwise: a built-in declares it (and tests check every built-in at many sizes), a
+  builder that reads a spatial size to choose a layer's fields says so
+  (:meth:`~calc.graph.Network.spatial_size`), and a spec file's build records every
+  parameter its layers read.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from calc.counting import TOTAL_KEYS, analyze
+from calc.dtypes import dtype_bytes
+from calc.errors import CalcError
+from calc.graph import INPUT, Network
+from calc.layers.base import PARAM_KINDS, numel
+from calc.memory import peak_live
+
+#: int64 arrays are used only while the bound on every number stays below this
+SAFE = 2**59
+
+
+class _NotVectorizable(Exception):
+    """The structure cannot be counted symbolically (a closed form branches on a size)."""
+
+
+class Sizes:
+    """The symbols of one evaluation: each distinct spatial size (an array of values over
+    the grid) is a symbol, interned by value, so equal sizes share one symbol."""
+
+    def __init__(self):
+        self.arrays: list[Any] = []  # int64: sizes are small; polynomials are evaluated safely
+        self.top: list[int] = []  # each symbol's largest value
+        self.by_value: dict[bytes, Poly] = {}
+        self.mapped: dict[tuple, Any] = {}  # (poly terms, formula key) -> its result
+
+    def symbol(self, values) -> "Poly":
+        import numpy as np
+
+        values = np.asarray(values, dtype=np.int64)
+        key = values.tobytes()
+        found = self.by_value.get(key)
+        if found is None:
+            self.arrays.append(values)
+            self.top.append(max(int(values.max()), 0))
+            found = self.by_value[key] = Poly(self, {(len(self.arrays) - 1,): 1})
+        return found
+
+    def bound(self, p: Any) -> int:
+        """The largest magnitude any term of ``p`` reaches on the grid (sizes are >= 0, so a
+        monomial is largest where each of its symbols is), exactly, with Python ints."""
+        if isinstance(p, int):
+            return abs(p)
+        total = 0
+        for mono, coef in p.terms.items():
+            term = abs(coef)
+            for i in mono:
+                term *= self.top[i]
+            total += term
+        return total
+
+    def value(self, p: Any):
+        """``p`` (a Poly or an int) on the grid: an int64 array, or an array of Python ints
+        where int64 could overflow."""
+        import numpy as np
+
+        n = len(self.arrays[0])
+        if isinstance(p, int):
+            return np.full(n, p, dtype=np.int64 if abs(p) < SAFE else object)
+        exact = self.bound(p) >= SAFE
+        total = 0
+        for mono, coef in p.terms.items():
+            term = coef
+            for i in mono:
+                term = term * (self.arrays[i].astype(object) if exact else self.arrays[i])
+            total = total + term
+        return np.full(n, total, dtype=np.int64 if abs(total) < SAFE else object) if isinstance(total, int) else total
+
+
+class Poly:
+    """An integer polynomial in the size symbols of a :class:`Sizes` (terms: monomial, a
+    sorted tuple of symbol indices, -> coefficient).  It supports the arithmetic the
+    closed forms use; anything that would branch on its value raises ``TypeError``."""
+
+    __slots__ = ("sizes", "terms")
+
+    def __init__(self, sizes: Sizes, terms: dict[tuple[int, ...], int]):
+        self.sizes, self.terms = sizes, terms
+
+    def _make(self, terms: dict) -> "Poly | int":
+        if len(terms) == 1 and () in terms:
+            return terms[()]
+        return Poly(self.sizes, terms) if terms else 0
+
+    def __add__(self, other):
+        out = dict(self.terms)
+        if isinstance(other, Poly):
+            for m, c in other.terms.items():
+                c = out.get(m, 0) + c
+                if c:
+                    out[m] = c
+                else:
+                    del out[m]
+        elif isinstance(other, int) and not isinstance(other, bool):
+            if other:
+                c = out.get((), 0) + other
+                if c:
+                    out[()] = c
+                else:
+                    del out[()]
+        else:
+            raise TypeError(f"cannot add {other!r} to a symbolic size")
+        return self._make(out)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Poly(self.sizes, {m: -c for m, c in self.terms.items()})
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __mul__(self, other):
+        if isinstance(other, int) and not isinstance(other, bool):
+            if other == 1:
+                return self
+            return Poly(self.sizes, {m: c * other for m, c in self.terms.items()}) if other else 0
+        if not isinstance(other, Poly):
+            raise TypeError(f"cannot multiply a symbolic size by {other!r}")
+        if len(self.terms) == 1 and len(other.terms) == 1:  # monomial x monomial: the common case
+            (m1, c1), = self.terms.items()
+            (m2, c2), = other.terms.items()
+            m = m1 + m2 if not m1 or not m2 or m1[-1] <= m2[0] else tuple(sorted(m1 + m2))
+            return self._make({m: c1 * c2})
+        out: dict[tuple[int, ...], int] = {}
+        for m1, c1 in self.terms.items():
+            for m2, c2 in other.terms.items():
+                m = tuple(sorted(m1 + m2)) if m1 and m2 else m1 or m2
+                out[m] = out.get(m, 0) + c1 * c2
+        return self._make({m: c for m, c in out.items() if c})
+
+    __rmul__ = __mul__
+
+    def __floordiv__(self, other):
+        if isinstance(other, int) and other and all(c % other == 0 for c in self.terms.values()):
+            return self._make({m: c // other for m, c in self.terms.items()})
+        raise TypeError("a symbolic size divided inexactly")
+
+    def __bool__(self):
+        raise TypeError("a symbolic size has no single truth value")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __mod__ = __rfloordiv__ = __bool__  # type: ignore
+    __hash__ = object.__hash__
+
+    def map(self, fn, key: tuple | None = None) -> "Poly | int":
+        """A new size whose values are ``fn`` of this one's (a window formula, a gcd);
+        ``key`` names the formula, so a size mapped the same way twice is mapped once."""
+        sizes = self.sizes
+        cache_key = None if key is None else (tuple(sorted(self.terms.items())), key)
+        found = sizes.mapped.get(cache_key) if cache_key else None
+        if found is None:
+            mono = next(iter(self.terms.items())) if len(self.terms) == 1 else None
+            values = sizes.arrays[mono[0][0]] if mono and mono[1] == 1 and len(mono[0]) == 1 \
+                else sizes.value(self)
+            found = sizes.symbol(fn(values))
+            if cache_key:
+                sizes.mapped[cache_key] = found
+        return found
+
+
+def evaluate(net: Network, sizes: Sequence[int], *, batch: int = 1, dtype: str = "fp32",
+             convention: Any = "macs") -> list[dict[str, int] | None]:
+    """The totals of :func:`calc.counting.analyze` for ``net``'s structure with a square
+    input of each side in ``sizes`` (``None`` for a point this path cannot vouch for: count
+    it on its own).  ``net`` must be a structure that does not depend on its input size (see
+    the module docstring)."""
+    import numpy as np
+
+    from calc.counting import _convention
+
+    conv = _convention(convention)
+    if not sizes:
+        return []
+    symbols = Sizes()
+    try:
+        found = _totals(net, symbols, symbols.symbol(list(sizes)), batch, dtype, conv)
+    except (_NotVectorizable, TypeError):
+        return [None] * len(sizes)
+    columns = {k: found[k].tolist() for k in TOTAL_KEYS}
+    invalid = np.zeros(len(sizes), dtype=bool)
+    for values in symbols.arrays:
+        invalid |= np.asarray(values <= 0, dtype=bool)
+    return [None if bad else {k: int(columns[k][i]) for k in TOTAL_KEYS}
+            for i, bad in enumerate(invalid.tolist())]
+
+
+def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, conv) -> dict[str, Any]:
+    """The totals of ``net`` with a square input of side ``side`` (a symbol), as arrays."""
+    import numpy as np
+
+    from calc.errors import ShapeError
+
+    width = dtype_bytes(dtype)
+    shapes: dict[str, tuple] = {INPUT: (net.input_shape[0], side, side)}
+    elems: dict[str, Any] = {INPUT: numel(shapes[INPUT])}
+    total = {k: {} for k in ("params", "macs", "flops", "activations", "moved", "moved_params",
+                             "convention_params")}
+
+    def add(key: str, p: Any) -> None:
+        acc = total[key]
+        for m, c in (p.terms.items() if isinstance(p, Poly) else (((), p),)):
+            acc[m] = acc.get(m, 0) + c
+
+    for node in net.layers():
+        layer = node.layer
+        ins = [shapes[s] for s in node.inputs]
+        try:
+            out = layer.output_shape(ins)
+            param_counts = layer.param_counts(ins)
+            counts = {} if node.train_only else layer.counts(ins, out)
+        except ShapeError as e:  # e.g. the inputs of a join differ at some of the sizes
+            raise _NotVectorizable(f"{node.name}: {e}") from None
+        n = elems[node.inputs[0]] if out is ins[0] else numel(out)
+        shapes[node.name] = out
+        elems[node.name] = n
+        params = 0
+        if param_counts:
+            for k in PARAM_KINDS:
+                v = param_counts.get(k, 0)
+                if not (isinstance(v, int) and v == 0):
+                    add("params", v)
+                    params = params + v
+        if conv.param_rules is not None:
+            add("convention_params", conv.params(layer.op, param_counts, params))
+        if node.train_only:
+            continue
+        if "macs" in counts:
+            add("macs", counts["macs"])
+        for q, w in conv.weights(layer.op, layer.impl).items():
+            v = counts.get(q, 0)
+            if not (isinstance(v, int) and v == 0):
+                add("flops", v * w)
+        add("activations", n)
+        if not layer.aliases_input:
+            for s in node.inputs:
+                add("moved", elems[s])
+            add("moved", n)
+            add("moved_params", params)
+    if conv.param_rules is None:
+        total["convention_params"] = total["params"]
+    # scale each polynomial by the batch and the element width before evaluating it, so
+    # the overflow bound covers the numbers printed
+    scaled = {"params": ("params", 1), "param_memory_bytes": ("params", width), "macs": ("macs", batch),
+              "flops": ("flops", batch), "activations": ("activations", batch),
+              "feature_memory_bytes": ("activations", batch * width),
+              "convention_params": ("convention_params", 1)}
+    polys = {k: Poly(symbols, {m: c for m, c in v.items() if c}) for k, v in total.items()}
+    out = {key: symbols.value(polys[k] * f) for key, (k, f) in scaled.items()}
+    out["memory_traffic_bytes"] = symbols.value(polys["moved"] * (batch * width) + polys["moved_params"] * width)
+    cache: dict[int, Any] = {}
+    big = sum(symbols.bound(p) for p in elems.values()) * batch * width >= SAFE
+
+    def size_of(node) -> Any:
+        p = elems[node.name]
+        if id(p) not in cache:
+            v = symbols.value(p)
+            cache[id(p)] = v.astype(object) if big else v
+        return cache[id(p)]
+
+    out["peak_memory_bytes"] = peak_live(net, size_of, np.maximum) * (batch * width)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# A sweep
+
+
+def sweep(arch: Any, axes: dict[str, list[Any]], *, batch: int = 1, dtype: str = "fp32",
+          convention: Any = "macs",
+          per_point: Callable[[Network, dict[str, int]], dict[str, Any]] | None = None,
+          ) -> Iterator[dict[str, Any]]:
+    """Rows of ``{option: value, ..., total: int, ...}`` (or ``error``) for every point of the
+    grid ``axes`` (option -> validated values), streamed: the points of one structure at a
+    time.  An input-size option (the last such in ``axes``) varies fastest and is counted
+    with :func:`evaluate`; ``per_point(net, totals)`` (e.g. a latency estimate) forces the
+    ordinary path, which builds every point."""
+    keys = list(axes)
+    vector = next((k for k in keys if varies_fastest(arch, axes, k)), None)
+    outer = [k for k in keys if k != vector]
+    order = outer + ([vector] if vector else [])
+    for combo in itertools.product(*(axes[k] for k in outer)):
+        fixed = dict(zip(outer, combo))
+        if vector is None:
+            yield _one(arch, fixed, batch, dtype, convention, per_point)
+            continue
+        values = axes[vector]
+        rows = [None] * len(values) if per_point is not None else \
+            _vectorized(arch, fixed, vector, values, batch, dtype, convention)
+        for v, totals in zip(values, rows):
+            point = {k: (v if k == vector else fixed[k]) for k in order}
+            yield {**point, **totals} if totals is not None else _one(arch, point, batch, dtype, convention, per_point)
+
+
+def varies_fastest(arch: Any, axes: dict[str, list[Any]], key: str) -> bool:
+    """Whether ``key`` is the option a sweep of ``axes`` counts all at once (and so walks
+    innermost): the last input-size option with more than one value."""
+    found = [k for k in axes if arch.option(k).input_only and len(axes[k]) > 1]
+    return bool(found) and found[-1] == key
+
+
+def _vectorized(arch, fixed: dict, key: str, values: list[int], batch, dtype, convention) -> list:
+    """Totals for each value of the input-size option ``key`` on one structure, or None
+    where the point must be counted on its own."""
+    v = max(values)  # evaluate() builds on the largest size (it bounds the others)
+    try:
+        ref = arch.build(**fixed, **{key: v})
+    except CalcError:
+        return [None] * len(values)
+    if ref.reads_spatial or (ref.read_options is not None and key in ref.read_options):
+        return [None] * len(values)
+    if ref.input_shape[1:] != (v, v):  # the option is not the input's side after all
+        return [None] * len(values)
+    return evaluate(ref, values, batch=batch, dtype=dtype, convention=convention)
+
+
+def _one(arch, point: dict, batch, dtype, convention, per_point) -> dict[str, Any]:
+    """One point counted the ordinary way (build, analyze): its totals, or the error that
+    makes the network impossible at that point (a map that vanishes, a join whose inputs
+    differ there): a property of the point, reported in its row."""
+    try:
+        net = arch.build(**point)
+        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    except CalcError as e:
+        return {**point, "error": str(e)}
+    row = {**point, **a.totals}
+    if per_point is not None:
+        row.update(per_point(net, a.totals))
+    return row
+
+
+def count_points(axes: dict[str, Iterable[Any]]) -> int:
+    n = 1
+    for v in axes.values():
+        n *= len(list(v))
+    return n
