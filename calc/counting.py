@@ -7,8 +7,8 @@ from typing import Any, Callable
 from calc.conventions import Convention, get_convention
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
-from calc.graph import Network
-from calc.layers.base import Shape, numel
+from calc.graph import INPUT, Network
+from calc.layers.base import PARAM_KINDS, Shape, numel
 from calc.memory import peak_live_elements
 
 TOTAL_KEYS = (
@@ -99,11 +99,12 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     layers: list[LayerCost] = []
     uncounted: dict[str, int] = {}
     train_only = {"layers": 0, "params": 0}
+    elems = {INPUT: numel(net.input_shape)}
     for node in net.layers():
         layer = node.layer
         ins = net.input_shapes(node)
         param_counts = layer.param_counts(ins)
-        params = layer.params(ins)
+        params = sum(param_counts.get(k, 0) for k in PARAM_KINDS) if param_counts else 0
         if node.train_only:  # its parameters exist; it does not run at inference
             train_only["layers"] += 1
             train_only["params"] += params
@@ -119,18 +120,19 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
         if flops == 0 and (flops_rule.cost(layer.op, layer.impl, counts) > 0
                            or not flops_rule.has_rule(layer.op, layer.impl)):
             uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
-        out = numel(node.shape) * batch
+        n = elems[node.name] = numel(node.shape)
+        out = n * batch
         if layer.aliases_input:
             traffic = 0
         else:
-            traffic = (sum(numel(s) for s in ins) * batch + out) * width + params * width
+            traffic = (sum(elems[s] for s in node.inputs) * batch + out) * width + params * width
         layers.append(LayerCost(
             name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
             output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
             flops=flops * batch, activations=out, output_bytes=out * width,
             param_bytes=params * width, traffic_bytes=traffic,
-            counts={k: v * batch for k, v in counts.items()}, param_counts=param_counts,
-            convention_params=conv.params(layer.op, param_counts, params),
+            counts=counts if batch == 1 else {k: v * batch for k, v in counts.items()}, param_counts=param_counts,
+            convention_params=params if conv.param_rules is None else conv.params(layer.op, param_counts, params),
         ))
     totals = {
         "params": sum(c.params for c in layers),
