@@ -32,7 +32,7 @@ def test_merge_keys_and_aliases():
     ("? [1, 2]\n: 3", "t.yaml:1:3: YAML error: a mapping key must be a plain value, received list"),
     ("a: 1\na: 2", "t.yaml:2:1: YAML error: duplicate key 'a' (first at line 1)"),
     ("a: {<<: 5}", "a merge key (<<) takes a mapping or a list of mappings"),
-    ("a: [1, 2", "t.yaml:2:1: YAML error: did not find expected',' or ']'"),
+    ("a: [1, 2", "t.yaml:2:1: YAML error: did not find expected ',' or ']'"),
     ("a: " + "[" * (MAX_YAML_DEPTH + 5) + "]" * (MAX_YAML_DEPTH + 5), "t.yaml: nested too deeply"),
 ])
 def test_yaml_refusals_are_one_line(text, message):
