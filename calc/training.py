@@ -339,13 +339,14 @@ def _notes(net: Network, layers: list[TrainingLayer]) -> list[str]:
     notes = []
     aux = [n for n in net.layers() if n.train_only]
     if aux:
-        notes.append(f"{len(aux)} layers run in training only (an auxiliary head): counted in the step")
+        notes.append(f"{len(aux)} layer{'s' if len(aux) > 1 else ''} run in training only (an auxiliary "
+                     f"head): counted in the step")
     masks = sum(1 for c in layers if c.op == "Dropout" and c.saved_activation_bytes)
     if masks:
-        notes.append(f"{masks} dropout layers save a bool mask, 1 byte per element, as PyTorch does on CUDA "
-                     f"(on the CPU it keeps the fp32 noise: 4 bytes)")
+        notes.append(f"dropout saves a bool mask, 1 byte per element, as PyTorch does on CUDA (on the CPU "
+                     f"it keeps the fp32 noise, 4 bytes): {masks} layer{'s' if masks > 1 else ''}")
     idle = [c.name for c in layers if not c.backward]
     if idle:
-        notes.append(f"{len(idle)} layers run no backward (nothing before them is trained): "
-                     f"{idle[0]} .. {idle[-1]}")
+        notes.append(f"{len(idle)} layer{'s' if len(idle) > 1 else ''} run no backward (nothing before "
+                     f"them is trained): {idle[0]}" + (f" .. {idle[-1]}" if len(idle) > 1 else ""))
     return notes
