@@ -45,6 +45,12 @@ TORCH = {
     ("mobilenet_v2", 2): (1_203_097_088, 23_356_304_896, 156_555_520, 156_547_840),
     ("vgg16", 1): (30_940_528_640, 61_707_649_024, 73_355_264, 73_330_688),
     ("vgg16", 2): (61_881_057_280, 123_415_298_048, 146_710_528, 146_661_376),
+    # more families, batch 2 (torchvision shufflenet_v2_x1_0: channel-split views, shuffles and
+    # concats; resnext50_32x4d: grouped convs; squeezenet1_0: concats, ceil-mode pools, dropout)
+    ("shufflenet_v2", 2): (579_631_968, 2_835_388_512, 40_834_640, 40_834_640),
+    ("resnext50_32x4d", 2): (16_921_919_488, 62_041_948_160, 224_676_352, 224_676_352),
+    ("squeezenet1_0", 2): (3_275_698_304, 5_880_737_920, 71_534_656, 71_015_488),
+    ("alexnet", 2): (2_856_753_920, 5_432_400_640, 7_482_368, 7_402_496),
 }
 # densenet121 is left out: it is being declared on another branch.
 
