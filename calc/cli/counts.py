@@ -11,6 +11,7 @@ from calc.cli.options import (
     arch_target, batch_option, config_str, convention_option, dtype_option, format_option, grid_options,
     shared_options,
 )
+from calc.cli.train import STEP_COLUMNS, step_totals, train_option
 
 
 @click.command()
@@ -143,16 +144,18 @@ def _parse_target(text: str):
 @batch_option
 @dtype_option
 @convention_option()
+@train_option
 @format_option()
-def compare(targets, shared, batch, dtype, convention, fmt):
+def compare(targets, shared, batch, dtype, convention, train, fmt):
     """Architectures or configurations side by side.  Each TARGET is NAME or
     NAME:key=value,... (its own options); an option given with --flag or -p applies
-    to every target that takes it.
+    to every target that takes it.  --train compares training steps.
 
     \b
     Examples:
       calc compare mobilenet_v1 mobilenet_v2 shufflenet_v2 --res 224
       calc compare mobilenet_v2:alpha=0.75,res=192 mobilenet_v2:alpha=1.0 shufflenet_v1:groups=8
+      calc compare resnet50 mobilenet_v2 --train --batch 32 --optimizer adam
     """
     from calc.cli.render import render_rows
     from calc.counting import analyze
@@ -167,12 +170,17 @@ def compare(targets, shared, batch, dtype, convention, fmt):
         names = {o.name for o in t.arch.options}
         t.given = {**{k: v for k, v in shared.items() if k in names}, **t.given}
         net = t.build()
-        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
-        rows.append({"arch": net.name, "config": config_str(net.config), **a.totals})
+        totals = analyze(net, batch=batch, dtype=dtype, convention=convention).totals if train is None \
+            else step_totals(net, batch, dtype, convention, train)
+        rows.append({"arch": net.name, "config": config_str(net.config), **totals})
     cols = ["arch", "config", "params", "macs", "flops", "activations", "feature_memory_bytes",
             "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
-    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}",
-                           payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
+    if train is not None:
+        cols = ["arch", "config", *STEP_COLUMNS]
+    step = "" if train is None else f", training step ({train})"
+    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}{step}",
+                           payload={"batch": batch, "dtype": dtype, "convention": convention, "train": train,
+                                    "results": rows}))
 
 
 @click.command()
@@ -184,15 +192,17 @@ def compare(targets, shared, batch, dtype, convention, fmt):
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
 @click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
-def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
+@train_option
+def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
     """A grid of params, MACs and memory over any options of NAME (each flag or -p
     takes a comma-separated list).  Points whose feature maps vanish are reported,
-    not fatal.
+    not fatal.  --train counts a training step at each point.
 
     \b
     Examples:
       calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
       calc sweep examples/tiny_resnet.yaml -p depth=20,56,110
+      calc sweep resnet50 --res 160,224 --batch 32 --train --optimizer momentum
     """
     import contextlib
     import itertools
@@ -205,6 +215,8 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
     target = ArchTarget(name)
     spec = target.arch
     gpu = None
+    if device is not None and train is not None:
+        raise CalcError("--device estimates inference latency; it does not go with --train")
     if device is not None:
         from calc.latency.devices import find_device, load_devices
         from calc.latency.roofline import estimate
@@ -221,19 +233,22 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
             row = dict(given)
             try:
                 net = spec.build(**given)
-                a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+                totals = analyze(net, batch=batch, dtype=dtype, convention=convention).totals if train is None \
+                    else step_totals(net, batch, dtype, convention, train)
             except CalcError as e:
                 if "feature map vanishes" not in str(e):
                     raise
                 rows.append({**row, "error": str(e)})
                 continue
-            row.update(a.totals)
+            row.update(totals)
             if gpu is not None:
                 est = estimate(net, gpu, dtype=dtype, batch=batch)
                 row["latency_ms"] = round(est.latency_s * 1e3, 4)
                 row["roofline_ms"] = round(est.roofline_s * 1e3, 4)
             rows.append(row)
     cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    if train is not None:
+        cols = keys + STEP_COLUMNS
     if gpu is not None:
         cols += ["latency_ms", "roofline_ms"]
     if any("error" in r for r in rows):
@@ -244,7 +259,8 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
         plot_sweep(rows, plot_file, title=name)
     click.echo(render_rows(rows, cols, fmt, title=f"{name}: {len(rows)} points, batch {batch}, {dtype}",
                            payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
-                                    "device": gpu.key if gpu is not None else None, "points": rows}))
+                                    "device": gpu.key if gpu is not None else None, "train": train,
+                                    "points": rows}))
 
 
 @click.command("list")

@@ -127,3 +127,31 @@ def train(target, batch, step, layers, fmt):
 
 
 COMMANDS = (train,)
+
+
+# --- compare --train, sweep --train ----------------------------------------------------------
+
+#: the columns compare and sweep show for a training step
+STEP_COLUMNS = ["params", "forward_macs", "backward_macs", "forward_flops", "backward_flops", "grad_bytes",
+                "optimizer_bytes", "saved_activation_bytes", "peak_bytes"]
+
+
+def train_option(f):
+    """``--train`` and ``--optimizer``: count a training step instead of inference; passed as
+    ``train``, None or the optimizer's name."""
+
+    @functools.wraps(f)
+    def wrapper(**kwargs):
+        on, optimizer = kwargs.pop("train_flag"), kwargs.pop("train_optimizer")
+        return f(train=optimizer if on else None, **kwargs)
+
+    wrapper = click.option("--optimizer", "train_optimizer", type=click.Choice(OPTIMIZERS), default="sgd",
+                           show_default=True, help="The optimizer of --train.")(wrapper)
+    return click.option("--train", "train_flag", is_flag=True,
+                        help="Count one training step (see 'calc train'; --convention macs or flops).")(wrapper)
+
+
+def step_totals(net, batch: int, dtype: str, convention: str, optimizer: str) -> dict:
+    from calc.training import analyze_training
+
+    return analyze_training(net, batch=batch, dtype=dtype, convention=convention, optimizer=optimizer).totals

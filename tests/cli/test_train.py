@@ -73,3 +73,20 @@ def test_errors_are_one_line(cli, args, message):
     code, out, err = cli("train", "resnet18", *args)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_and_sweep_show_training_steps(cli):
+    code, out, _ = cli("compare", "resnet18", "mobilenet_v2", "--train", "--batch", "2", "--optimizer", "momentum",
+                       "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["train"] == "momentum"
+    r18, mb2 = d["results"]
+    # the same figures as `calc train` (pinned against PyTorch in tests/test_training.py)
+    assert (r18["saved_activation_bytes"], mb2["saved_activation_bytes"]) == (44_398_080, 156_547_840)
+    assert r18["optimizer_bytes"] == 4 * 11_689_512
+    code, out, _ = cli("sweep", "resnet18", "--res", "8,224", "--train", "--batch", "2", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and "vanishes" in rows[0]["error"] and rows[1]["backward_macs"] == "7020265472"
+    code, _, err = cli("sweep", "resnet18", "--res", "224", "--train", "--device", "v100")
+    assert code == 2 and "does not go with --train" in err
