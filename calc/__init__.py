@@ -24,6 +24,7 @@ _PUBLIC = {
     "Network": ("calc.graph", "Network"),
     "analyze": ("calc.counting", "analyze"),
     "Analysis": ("calc.counting", "Analysis"),
+    "analyze_training": ("calc.training", "analyze_training"),
     "load_spec": ("calc.spec", "load_spec"),
     "get": ("calc.registry", "get"),
     "register_arch": ("calc.registry", "register"),

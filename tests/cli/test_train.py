@@ -90,3 +90,12 @@ def test_compare_and_sweep_show_training_steps(cli):
     assert code == 0 and "vanishes" in rows[0]["error"] and rows[1]["backward_macs"] == "7020265472"
     code, _, err = cli("sweep", "resnet18", "--res", "224", "--train", "--device", "v100")
     assert code == 2 and "does not go with --train" in err
+
+
+def test_the_readme_example_is_what_calc_prints(cli):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("$ calc train resnet18 --batch 2\n", 1)[1].split("```", 1)[0]
+    code, out, _ = cli("train", "resnet18", "--batch", "2")
+    assert code == 0 and out == block
