@@ -266,6 +266,7 @@ def analyze_training(net: Network, *, batch: int = 1, dtype: str = "fp32", amp: 
     backward and the optimizer update under ``convention`` (``macs`` or ``flops``), and the
     memory it needs (see the module docstring)."""
     _check_options(batch, dtype, amp, optimizer)
+    freeze = (freeze,) if isinstance(freeze, str) else tuple(freeze)
     conv = get_training_convention(convention)
     width = dtype_bytes(dtype)
     state_width = MASTER_BYTES if amp else width
@@ -306,7 +307,7 @@ def analyze_training(net: Network, *, batch: int = 1, dtype: str = "fp32", amp: 
     for src, elems in step.accumulated(order).items():
         index[src]["backward_flops"] += conv.accumulate * elems
     working = step.working_sets(order)
-    return _result(net, rows, working, batch, dtype, amp, optimizer, tuple(freeze), conv, uncounted)
+    return _result(net, rows, working, batch, dtype, amp, optimizer, freeze, conv, uncounted)
 
 
 def _result(net, rows, working, batch, dtype, amp, optimizer, freeze, conv, uncounted) -> TrainingAnalysis:
@@ -339,14 +340,14 @@ def _notes(net: Network, layers: list[TrainingLayer]) -> list[str]:
     notes = []
     aux = [n for n in net.layers() if n.train_only]
     if aux:
-        notes.append(f"{len(aux)} layer{'s' if len(aux) > 1 else ''} run in training only (an auxiliary "
-                     f"head): counted in the step")
+        notes.append(f"training-only layers (an auxiliary head) run in a training step and are counted: {len(aux)}")
     masks = sum(1 for c in layers if c.op == "Dropout" and c.saved_activation_bytes)
     if masks:
-        notes.append(f"dropout saves a bool mask, 1 byte per element, as PyTorch does on CUDA (on the CPU "
-                     f"it keeps the fp32 noise, 4 bytes): {masks} layer{'s' if masks > 1 else ''}")
+        notes.append(f"dropout saves a bool mask, 1 byte per element, as PyTorch does on CUDA (on the CPU it "
+                     f"keeps the fp32 noise, 4 bytes); dropout layers with a mask: {masks}")
     idle = [c.name for c in layers if not c.backward]
     if idle:
-        notes.append(f"{len(idle)} layer{'s' if len(idle) > 1 else ''} run no backward (nothing before "
-                     f"them is trained): {idle[0]}" + (f" .. {idle[-1]}" if len(idle) > 1 else ""))
+        span = idle[0] if len(idle) == 1 else f"{idle[0]} .. {idle[-1]}"
+        notes.append(f"no backward below the first trained layer (no gradient reaches them): {len(idle)} "
+                     f"layers, {span}")
     return notes

@@ -304,7 +304,7 @@ def test_training_only_nodes_run_in_training():
     # while the head's backward runs: its output's gradient, the pool's gradient for conv's
     # output (waiting) and the head's own for it
     assert aux.backward_working_bytes == 16 * 64 * 4 + 2 * 4 * 64 * 4
-    assert any("training only" in n for n in a.notes)
+    assert any("training-only layers" in n and n.endswith(": 1") for n in a.notes)
 
 
 def test_bad_options_are_one_line_errors():
