@@ -288,7 +288,7 @@ def analyze_training(net: Network, *, batch: int = 1, dtype: str = "fp32", amp: 
                 raise CalcError(f"layer {node.name!r} ({layer.op}): calc has no training rules for {layer.op} "
                                 f"(its backward_counts and saved_for_backward)")
         params = layer.params(ins)
-        trained = params if grads.params else 0
+        trained = params if grads.params else 0  # the parameters the step updates
         rows.append({
             "node": node, "params": params, "trained": grads.params, "backward": grads.any,
             "forward_macs": fwd.get("macs", 0) * batch,
