@@ -301,12 +301,14 @@ def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, co
 def sweep(arch: Any, axes: dict[str, list[Any]], *, batch: int = 1, dtype: str = "fp32",
           convention: Any = "macs",
           per_point: Callable[[Network, dict[str, int]], dict[str, Any]] | None = None,
+          count: Callable[[Network], dict[str, Any]] | None = None,
           ) -> Iterator[dict[str, Any]]:
     """Rows of ``{option: value, ..., total: int, ...}`` (or ``error``) for every point of the
     grid ``axes`` (option -> validated values), streamed: the points of one structure at a
     time.  An input-size option (the last such in ``axes``) varies fastest and is counted
-    with :func:`evaluate`; ``per_point(net, totals)`` (e.g. a latency estimate) forces the
-    ordinary path, which builds every point."""
+    with :func:`evaluate`.  ``per_point(net, totals)`` adds to a row (e.g. a latency
+    estimate) and ``count(net)`` replaces its totals (e.g. a training step's); either forces
+    the ordinary path, which builds every point."""
     keys = list(axes)
     vector = next((k for k in keys if varies_fastest(arch, axes, k)), None)
     outer = [k for k in keys if k != vector]
@@ -314,14 +316,15 @@ def sweep(arch: Any, axes: dict[str, list[Any]], *, batch: int = 1, dtype: str =
     for combo in itertools.product(*(axes[k] for k in outer)):
         fixed = dict(zip(outer, combo))
         if vector is None:
-            yield _one(arch, fixed, batch, dtype, convention, per_point)
+            yield _one(arch, fixed, batch, dtype, convention, per_point, count)
             continue
         values = axes[vector]
-        rows = [None] * len(values) if per_point is not None else \
+        rows = [None] * len(values) if per_point is not None or count is not None else \
             _vectorized(arch, fixed, vector, values, batch, dtype, convention)
         for v, totals in zip(values, rows):
             point = {k: (v if k == vector else fixed[k]) for k in order}
-            yield {**point, **totals} if totals is not None else _one(arch, point, batch, dtype, convention, per_point)
+            yield {**point, **totals} if totals is not None else \
+                _one(arch, point, batch, dtype, convention, per_point, count)
 
 
 def varies_fastest(arch: Any, axes: dict[str, list[Any]], key: str) -> bool:
@@ -346,18 +349,19 @@ def _vectorized(arch, fixed: dict, key: str, values: list[int], batch, dtype, co
     return evaluate(ref, values, batch=batch, dtype=dtype, convention=convention)
 
 
-def _one(arch, point: dict, batch, dtype, convention, per_point) -> dict[str, Any]:
-    """One point counted the ordinary way (build, analyze): its totals, or the error that
-    makes the network impossible at that point (a map that vanishes, a join whose inputs
-    differ there): a property of the point, reported in its row."""
+def _one(arch, point: dict, batch, dtype, convention, per_point, count=None) -> dict[str, Any]:
+    """One point counted the ordinary way (build, analyze, or ``count``): its totals, or the
+    error that makes the network impossible at that point (a map that vanishes, a join whose
+    inputs differ there): a property of the point, reported in its row."""
     try:
         net = arch.build(**point)
-        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+        totals = count(net) if count is not None else analyze(net, batch=batch, dtype=dtype,
+                                                             convention=convention).totals
     except CalcError as e:
         return {**point, "error": str(e)}
-    row = {**point, **a.totals}
+    row = {**point, **totals}
     if per_point is not None:
-        row.update(per_point(net, a.totals))
+        row.update(per_point(net, totals))
     return row
 
 

@@ -3,7 +3,7 @@ and prints; it holds no formulas.  Heavy modules are imported inside commands so
 that a cold start stays fast.
 
 Commands live in this package by theme (:mod:`~calc.cli.counts`, :mod:`~calc.cli.check`,
-:mod:`~calc.cli.latency`, :mod:`~calc.cli.spec`) and share :mod:`~calc.cli.options`;
+:mod:`~calc.cli.latency`, :mod:`~calc.cli.spec`, :mod:`~calc.cli.train`) and share :mod:`~calc.cli.options`;
 :mod:`~calc.cli.render` prints their results.  Every user error prints one line
 (``calc: error: ...``) and exits with status 2; never a traceback.
 """
@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from calc.cli import check, counts, latency, spec
+from calc.cli import check, counts, latency, spec, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +32,7 @@ def cli() -> None:
     """
 
 
-for _module in (counts, check, latency, spec):
+for _module in (counts, check, latency, spec, train):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

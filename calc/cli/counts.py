@@ -11,6 +11,7 @@ from calc.cli.options import (
     arch_target, batch_option, config_str, convention_option, dtype_option, format_option, grid_options,
     shared_options,
 )
+from calc.cli.train import STEP_COLUMNS, step_totals, train_option
 
 
 @click.command()
@@ -143,16 +144,18 @@ def _parse_target(text: str):
 @batch_option
 @dtype_option
 @convention_option()
+@train_option
 @format_option()
-def compare(targets, shared, batch, dtype, convention, fmt):
+def compare(targets, shared, batch, dtype, convention, train, fmt):
     """Architectures or configurations side by side.  Each TARGET is NAME or
     NAME:key=value,... (its own options); an option given with --flag or -p applies
-    to every target that takes it.
+    to every target that takes it.  --train compares training steps.
 
     \b
     Examples:
       calc compare mobilenet_v1 mobilenet_v2 shufflenet_v2 --res 224
       calc compare mobilenet_v2:alpha=0.75,res=192 mobilenet_v2:alpha=1.0 shufflenet_v1:groups=8
+      calc compare resnet50 mobilenet_v2 --train --batch 32 --optimizer adam
     """
     from calc.cli.render import render_rows
     from calc.counting import analyze
@@ -167,12 +170,17 @@ def compare(targets, shared, batch, dtype, convention, fmt):
         names = {o.name for o in t.arch.options}
         t.given = {**{k: v for k, v in shared.items() if k in names}, **t.given}
         net = t.build()
-        a = analyze(net, batch=batch, dtype=dtype, convention=convention)
-        rows.append({"arch": net.name, "config": config_str(net.config), **a.totals})
+        totals = analyze(net, batch=batch, dtype=dtype, convention=convention).totals if train is None \
+            else step_totals(net, batch, dtype, convention, train)
+        rows.append({"arch": net.name, "config": config_str(net.config), **totals})
     cols = ["arch", "config", "params", "macs", "flops", "activations", "feature_memory_bytes",
             "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
-    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}",
-                           payload={"batch": batch, "dtype": dtype, "convention": convention, "results": rows}))
+    if train is not None:
+        cols = ["arch", "config", *STEP_COLUMNS]
+    step = "" if train is None else f", training step ({train})"
+    click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}{step}",
+                           payload={"batch": batch, "dtype": dtype, "convention": convention, "train": train,
+                                    "results": rows}))
 
 
 #: the most points one sweep may ask for (it streams, but it must end)
@@ -190,16 +198,19 @@ MAX_PLOT_POINTS = 100_000
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
 @click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
-def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
+@train_option
+def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
     """A grid of params, MACs and memory over any options of NAME (each flag or -p
     takes a comma-separated list).  Rows stream as they are counted, the input
     resolution varying fastest; points whose feature maps vanish are reported, not
-    fatal.  Every point is exact: the same numbers as 'calc arch' for it.
+    fatal.  Every point is exact: the same numbers as 'calc arch' for it.  --train
+    counts a training step at each point.
 
     \b
     Examples:
       calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
       calc sweep examples/tiny_resnet.yaml -p depth=20,56,110 --format csv
+      calc sweep resnet50 --res 160,224 --batch 32 --train --optimizer momentum
     """
     from calc import grid
     from calc.cli.options import ArchTarget
@@ -220,7 +231,12 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
         check_plot_path(plot_file)
         if n > MAX_PLOT_POINTS:
             raise CalcError(f"--plot holds every point in memory: at most {MAX_PLOT_POINTS:,}, the grid has {n:,}")
-    per_point = None
+    if device is not None and train is not None:
+        raise CalcError("--device estimates inference latency; it does not go with --train")
+    per_point = count = None
+    if train is not None:
+        def count(net):
+            return step_totals(net, batch, dtype, convention, train)
     if device is not None:
         from calc.latency.devices import find_device, load_devices
         from calc.latency.roofline import check_dtype, estimate
@@ -232,10 +248,13 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
             est = estimate(net, gpu, dtype=dtype, batch=batch)
             return {"latency_ms": round(est.latency_s * 1e3, 4), "roofline_ms": round(est.roofline_s * 1e3, 4)}
 
-    rows = grid.sweep(spec, values, batch=batch, dtype=dtype, convention=convention, per_point=per_point)
+    rows = grid.sweep(spec, values, batch=batch, dtype=dtype, convention=convention, per_point=per_point,
+                      count=count)
     keys = [k for k in values if not grid.varies_fastest(spec, values, k)] + \
         [k for k in values if grid.varies_fastest(spec, values, k)]
     cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    if train is not None:
+        cols = keys + STEP_COLUMNS
     if device is not None:
         cols += ["latency_ms", "roofline_ms"]
     cols.append("error")
@@ -246,7 +265,7 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device):
         rows = _progress(rows, n)
     stream_rows(rows, cols, fmt, title=f"{name}: {n} points, batch {batch}, {dtype}",
                 payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
-                         "device": gpu.key if device is not None else None},
+                         "device": gpu.key if device is not None else None, "train": train},
                 key="points")
     if plot_file:
         from calc.plots import plot_sweep

@@ -30,7 +30,23 @@ Traits of a layer family are class attributes, read by the analyses that care:
     (batch norm, activations, a residual add): an inference engine fuses it into the
     conv that produces its input, and it keeps a depthwise-separable pair separable;
 ``reorders_channels``
-    it only permutes channels (a channel shuffle).
+    it only permutes channels (a channel shuffle);
+``free_backward``
+    its backward does no arithmetic and keeps no tensor (a residual add, a concat, a view).
+
+A training step (:mod:`calc.training`) asks three more, with :class:`~calc.layers.backward.Grads`
+saying which gradients the layer computes:
+
+``train_counts(inputs, output)``
+    the forward quantities in training mode (default: ``counts``; dropout draws and applies
+    a mask);
+``backward_counts(inputs, output, grads)``
+    the per-sample quantities of its backward, named in the class's ``backward_quantities``
+    (which the training rules may weigh); ``None``: the type has no backward rule;
+``saved_for_backward(inputs, output, grads)``
+    the tensors autograd keeps for its backward (:class:`~calc.layers.backward.Saved`), as
+    PyTorch saves them; ``None``: not declared.  ``trains_as_view()`` says whether the output
+    shares the input's storage in training (dropout's does at inference only).
 """
 from __future__ import annotations
 
@@ -40,6 +56,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from calc.errors import CalcError, ShapeError
+from calc.layers.backward import Grads, Saved
 
 Shape = tuple[int, ...]
 
@@ -101,6 +118,14 @@ class Layer(BaseModel):
     elementwise: ClassVar[bool] = False
     #: True when the layer only permutes channels.
     reorders_channels: ClassVar[bool] = False
+    #: the quantities ``backward_counts`` reports (the training rules may weigh only these)
+    backward_quantities: ClassVar[tuple[str, ...]] = ()
+    #: True when the backward does no arithmetic and keeps no tensor: the gradient is
+    #: passed on, sliced, reshaped or permuted (a residual add, a concat, a view)
+    free_backward: ClassVar[bool] = False
+    #: True when the layers of this type reading one tensor are the parts of one op
+    #: (``x.chunk(parts, 1)``): in the backward their gradients join, they do not add
+    splits_input: ClassVar[bool] = False
 
     @property
     def op(self) -> str:
@@ -119,6 +144,19 @@ class Layer(BaseModel):
 
     def counts(self, inputs: list[Shape], output: Shape) -> dict[str, int]:
         return {}
+
+    # -- a training step (calc.training) -------------------------------------
+    def train_counts(self, inputs: list[Shape], output: Shape) -> dict[str, int]:
+        return self.counts(inputs, output)
+
+    def backward_counts(self, inputs: list[Shape], output: Shape, grads: Grads) -> dict[str, int] | None:
+        return {} if self.free_backward else None
+
+    def saved_for_backward(self, inputs: list[Shape], output: Shape, grads: Grads) -> tuple[Saved, ...] | None:
+        return () if self.free_backward else None
+
+    def trains_as_view(self) -> bool:
+        return self.aliases_input
 
     # -- helpers ---------------------------------------------------------
     def check_arity(self, inputs: list[Shape]) -> None:

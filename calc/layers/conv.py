@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from calc.errors import ShapeError
+from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, Shape, fmt_shape, register
 from calc.layers.spatial import IntPair, Padding, check_positive, pair, window_out_2d
 
@@ -15,6 +16,16 @@ class Conv2d(Layer):
 
     MACs = output elements x (in_channels / groups) x kh x kw  (bias excluded);
     params = out_channels x (in_channels / groups) x kh x kw (+ out_channels bias).
+
+    Backward: the input gradient is the transposed convolution of the output gradient
+    with the weight, the weight gradient the correlation of the input with the output
+    gradient.  Each forward product ``x[i] * w[j]`` (one per output element and filter
+    tap) appears exactly once in each, as ``dy * w[j]`` and ``dy * x[i]``, so both cost the
+    forward MACs whatever the groups, stride or dilation: a grouped or depthwise conv's
+    backward is as cheap, relative to its forward, as a dense one's.  The bias gradient
+    sums the output gradient (one add per output element).  PyTorch saves the input
+    (and the weight, a parameter) whichever gradients are needed: ``convolution_backward``
+    is one formula for all three.
 
     ``macs_regrouped`` and ``weights_regrouped`` are the same with the filter's input
     depth (already in_channels / groups) divided by groups a second time, in integer
@@ -79,10 +90,31 @@ class Conv2d(Layer):
         return {"macs": out * self.weight_per_output(inputs), "bias": out if self.bias else 0, "out": out,
                 "macs_regrouped": out * self._regrouped_per_output(inputs)}
 
+    backward_quantities = ("macs_input", "macs_weight", "bias")
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return _dense_backward(self.counts(inputs, output), self.bias, grads)
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.input(),)
+
+
+def _dense_backward(forward: dict[str, int], bias: bool, grads: Grads) -> dict[str, int]:
+    """Input gradient and weight gradient, each the forward MACs; bias gradient one add per
+    output.  Only the gradients needed are computed."""
+    return {"macs_input": forward["macs"] if grads.inputs[0] else 0,
+            "macs_weight": forward["macs"] if grads.params else 0,
+            "bias": forward["out"] if bias and grads.params else 0}
+
 
 @register
 class Linear(Layer):
-    """Fully connected layer on a vector ``(F,)``: MACs = F x out_features."""
+    """Fully connected layer on a vector ``(F,)``: MACs = F x out_features.
+
+    Backward: ``dx = dy W`` and ``dW = dy^T x``, each F x out_features MACs per sample;
+    the bias gradient sums ``dy``.  PyTorch (``addmm``/``mm``) saves the input only when
+    the weight is trained (it is the weight gradient's operand) and the weight, a
+    parameter, only when the input needs a gradient."""
 
     out_features: int
     bias: bool = True
@@ -112,3 +144,11 @@ class Linear(Layer):
             "bias": self.out_features if self.bias else 0,
             "out": self.out_features,
         }
+
+    backward_quantities = Conv2d.backward_quantities
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return _dense_backward(self.counts(inputs, output), self.bias, grads)
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.input(),) if grads.params else ()

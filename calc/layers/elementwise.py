@@ -3,13 +3,23 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from typing import ClassVar, Literal
+
+from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, numel, register
 
 
 @register
 class BatchNorm2d(Layer):
     """Batch norm over channels.  Params: gamma and beta (2C) when affine; the
-    running mean/var are buffers, not parameters."""
+    running mean/var are buffers, not parameters.
+
+    In training it normalises with the batch's statistics.  Backward, with
+    ``x^ = (x - mean) * invstd``: ``dbeta = sum(dy)``, ``dgamma = sum(dy * x^)`` (the
+    ``stats`` pass: x^ recomputed, a product and two sums), and, when the input needs a
+    gradient, ``dx = gamma * invstd * (dy - mean(dy) - x^ * mean(dy * x^))`` (``grad_input``).
+    PyTorch saves the input and the per-channel batch mean and inverse std (fp32), not the
+    output."""
 
     affine: bool = True
     eps: float = 1e-5
@@ -25,6 +35,16 @@ class BatchNorm2d(Layer):
     def counts(self, inputs, output):
         return {"elems": numel(output)}
 
+    backward_quantities = ("stats", "grad_input")
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        n = numel(output)
+        return {"stats": n, "grad_input": n if grads.inputs[0] else 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        c = inputs[0][0]
+        return (Saved.input(), Saved.new(c, "fp32", per_sample=False), Saved.new(c, "fp32", per_sample=False))
+
 
 @register
 class LRN(Layer):
@@ -34,7 +54,11 @@ class LRN(Layer):
 
     Counts: ``elems`` (outputs), ``window`` (= elems x size, the squared terms summed) and
     ``padded`` (= (C + size - 1) x H x W, the zero-padded squares PyTorch's implementation
-    pools over)."""
+    pools over).
+
+    Backward, with ``d`` the denominator's base: ``dx_i = dy_i d_i^-beta - (2 alpha beta /
+    size) x_i sum_j(dy_j b_j / d_j)`` over the window; ``F.local_response_norm`` is a
+    chain of ops that save the input, the padded squares, ``d`` and ``d ** beta``."""
 
     size: int
     alpha: float = 1e-4
@@ -55,19 +79,46 @@ class LRN(Layer):
         return {"elems": numel(output), "window": numel(output) * self.size,
                 "padded": (c + self.size - 1) * h * w}
 
+    backward_quantities = ("elems", "window")
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        n = numel(output) if grads.inputs[0] else 0
+        return {"elems": n, "window": n * self.size}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        n = self.counts(inputs, output)
+        return (Saved.input(), Saved.new(n["padded"]), Saved.new(n["elems"]), Saved.new(n["elems"]))
+
 
 class Activation(Layer):
-    """Base of the element-wise activations: one output per input element."""
+    """Base of the element-wise activations: one output per input element.
+
+    Backward: ``dx = dy * f'(.)``, from the tensor named by ``saves``: the output when
+    ``f'`` is a function of it (ReLU, sigmoid), else the input, as PyTorch's out-of-place
+    op saves it.  (Run in place, ReLU and LeakyReLU save the output and ReLU6, HardSwish and
+    SiLU a copy of their input; in a conv-BN-activation-conv chain that is the same number
+    of storages of the same size, so calc records no in-place flag.)"""
 
     elementwise = True
+    #: the tensor the backward reads
+    saves: ClassVar[Literal["input", "output"]] = "input"
+    backward_quantities = ("elems",)
 
     def counts(self, inputs, output):
         return {"elems": numel(output)}
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return {"elems": numel(output) if grads.inputs[0] else 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.output() if self.saves == "output" else Saved.input(),)
 
 
 @register
 class ReLU(Activation):
     """max(x, 0)."""
+
+    saves = "output"
 
 
 @register
@@ -85,6 +136,8 @@ class LeakyReLU(Activation):
 @register
 class Sigmoid(Activation):
     """1 / (1 + exp(-x))."""
+
+    saves = "output"
 
 
 @register
@@ -104,18 +157,45 @@ class SiLU(Activation):
 
 @register
 class Softmax(Layer):
-    """Softmax over the channel (feature) axis."""
+    """Softmax over the channel (feature) axis.  Backward: ``dx = y * (dy - sum(dy * y))``
+    per row, from the saved output."""
+
+    backward_quantities = ("elems", "rows")
 
     def counts(self, inputs, output):
         return {"elems": numel(output), "rows": numel(output[1:])}
 
+    def backward_counts(self, inputs, output, grads: Grads):
+        return self.counts(inputs, output) if grads.inputs[0] else {"elems": 0, "rows": 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.output(),)
+
 
 @register
 class Dropout(Layer):
-    """Identity at inference: free, and returns its input tensor."""
+    """Identity at inference: free, and returns its input tensor.
+
+    In training (``p > 0``) it draws a mask and multiplies by it (``elems``), into a new
+    tensor, and the backward multiplies the gradient by the same mask.  PyTorch saves the
+    mask: a bool tensor on CUDA (the fused ``native_dropout``; calc's figures assume CUDA),
+    the fp32 scaled noise on the CPU.  ``p = 0`` returns the input untouched."""
 
     p: float = 0.5
     aliases_input = True
+    backward_quantities = ("elems",)
+
+    def train_counts(self, inputs, output):
+        return {"elems": numel(output) if self.p > 0 else 0}
+
+    def trains_as_view(self) -> bool:
+        return self.p == 0
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return {"elems": numel(output) if self.p > 0 and grads.inputs[0] else 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.new(numel(output), "bool"),) if self.p > 0 else ()
 
     @model_validator(mode="after")
     def _check(self):

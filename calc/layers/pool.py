@@ -9,6 +9,7 @@ from math import gcd
 
 from pydantic import model_validator
 
+from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, numel, register
 from calc.layers.spatial import IntPair, check_positive, pair, window_out_2d
 
@@ -42,18 +43,51 @@ class _Pool2d(Layer):
 
 @register
 class MaxPool2d(_Pool2d):
-    """Max pooling (PyTorch semantics, including ``ceil_mode``)."""
+    """Max pooling (PyTorch semantics, including ``ceil_mode``).  Backward: each output's
+    gradient is added at its window's argmax (``out`` adds); PyTorch
+    (``max_pool2d_with_indices``) saves the input and the argmax indices, int64."""
+
+    backward_quantities = ("out",)
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return {"out": numel(output) if grads.inputs[0] else 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.input(), Saved.new(numel(output), "int64"))
 
 
 @register
 class AvgPool2d(_Pool2d):
-    """Average pooling with a fixed window."""
+    """Average pooling with a fixed window.  Backward: each output's gradient divided by
+    the window (``out``) and added to every input of its window (``window``); PyTorch saves
+    the input (for its shape)."""
+
+    backward_quantities = ("window", "out")
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return _spread_backward(self.counts(inputs, output), grads)
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return (Saved.input(),)
+
+
+def _spread_backward(forward: dict[str, int], grads: Grads) -> dict[str, int]:
+    """An average pool's backward: divide each output gradient, add it over its window."""
+    need = grads.inputs[0]
+    return {"window": forward["window"] if need else 0, "out": forward["out"] if need else 0}
+
+
+def _mean_backward(inputs, grads: Grads) -> dict[str, int]:
+    """A global average is ``x.mean([2, 3])`` in PyTorch (``adaptive_avg_pool2d`` to 1x1
+    calls it): its backward expands the gradient and divides it by H x W, one divide per
+    input element, and it saves no tensor."""
+    return {"in": numel(inputs[0]) if grads.inputs[0] else 0}
 
 
 @register
 class GlobalAvgPool2d(Layer):
     """Average over the whole map: ``AdaptiveAvgPool2d(1)``, or ``x.mean([2, 3])``
-    (``keepdims=False``, output ``(C,)``)."""
+    (``keepdims=False``, output ``(C,)``).  Backward: see :func:`_mean_backward`."""
 
     keepdims: bool = True
 
@@ -64,6 +98,14 @@ class GlobalAvgPool2d(Layer):
     def counts(self, inputs, output):
         n_in = numel(inputs[0])
         return {"in": n_in, "out": numel(output), "window": n_in}
+
+    backward_quantities = ("in",)
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        return _mean_backward(inputs, grads)
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return ()  # see _mean_backward
 
 
 def _adaptive_windows(size: int, out: int) -> int:
@@ -81,7 +123,17 @@ def _adaptive_windows(size: int, out: int) -> int:
 @register
 class AdaptiveAvgPool2d(Layer):
     """PyTorch's adaptive average pool to ``output_size`` (windows may overlap when
-    the input does not divide evenly).  ``output_size=1`` is a global pool."""
+    the input does not divide evenly).  ``output_size=1`` is a global pool.
+
+    Backward: a global pool's is the mean's (see :class:`GlobalAvgPool2d`); otherwise an
+    average pool's, and PyTorch (``_adaptive_avg_pool2d``) saves the input, even when the
+    output has the input's size."""
+
+    backward_quantities = ("in", "window", "out")
+
+    @property
+    def is_global(self) -> bool:
+        return pair(self.output_size) == (1, 1)
 
     output_size: IntPair
 
@@ -100,3 +152,11 @@ class AdaptiveAvgPool2d(Layer):
         oh, ow = pair(self.output_size)
         window = c * _adaptive_windows(h, oh) * _adaptive_windows(w, ow)
         return {"in": numel(inputs[0]), "out": numel(output), "window": window}
+
+    def backward_counts(self, inputs, output, grads: Grads):
+        if self.is_global:
+            return {**_mean_backward(inputs, grads), "window": 0, "out": 0}
+        return {"in": 0, **_spread_backward(self.counts(inputs, output), grads)}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return () if self.is_global else (Saved.input(),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from calc.errors import ShapeError
+from calc.layers.backward import Grads, Saved
 from calc.layers.base import Impl, Layer, fmt_shape, numel, register, same_dims
 from calc.layers.spatial import Sides, check_positive
 
@@ -14,11 +15,13 @@ def _shapes(inputs) -> str:
 
 @register
 class Add(Layer):
-    """Element-wise sum of two or more tensors of equal shape (a residual join)."""
+    """Element-wise sum of two or more tensors of equal shape (a residual join).  Backward:
+    the output gradient is every input's gradient, unchanged."""
 
     impl: Impl = "operator"
     arity = (2, None)
     elementwise = True
+    free_backward = True
 
     def output_shape(self, inputs):
         if not all(same_dims(s, inputs[0]) for s in inputs[1:]):
@@ -37,6 +40,7 @@ class Mul(Layer):
 
     impl: Impl = "operator"
     arity = (2, 2)
+    backward_quantities = ("grad_a", "grad_b")
 
     def output_shape(self, inputs):
         a, b = inputs
@@ -47,6 +51,17 @@ class Mul(Layer):
     def counts(self, inputs, output):
         return {"elems": numel(output)}
 
+    def backward_counts(self, inputs, output, grads: Grads):
+        """``da = dy * b`` (one product per element); ``db = dy * a``, summed over H x W when
+        ``b`` is a broadcast gate (a product per element, then the adds of the reduction)."""
+        n = numel(output)
+        return {"grad_a": n if grads.inputs[0] else 0,
+                "grad_b": 2 * n - numel(inputs[1]) if grads.inputs[1] else 0}
+
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        """Each operand is saved for the other's gradient, only when that one is needed."""
+        return tuple(Saved.input(1 - i) for i in (0, 1) if grads.inputs[i])
+
 
 @register
 class Concat(Layer):
@@ -54,6 +69,7 @@ class Concat(Layer):
 
     impl: Impl = "functional"
     arity = (2, None)
+    free_backward = True  # each input's gradient is a slice of the output's
 
     def output_shape(self, inputs):
         if not all(same_dims(s[1:], inputs[0][1:]) for s in inputs[1:]):
@@ -70,6 +86,8 @@ class ChannelSplit(Layer):
     index: int
     impl: Impl = "operator"
     aliases_input = True
+    free_backward = True  # the gradient is written into its part of the input's
+    splits_input = True
 
     @model_validator(mode="after")
     def _check(self):
@@ -94,6 +112,7 @@ class ChannelSlice(Layer):
     stop: int
     impl: Impl = "operator"
     aliases_input = True
+    free_backward = True  # the gradient is written into its channels of the input's
 
     @model_validator(mode="after")
     def _check(self):
@@ -115,6 +134,7 @@ class ChannelShuffle(Layer):
     groups: int
     impl: Impl = "operator"
     reorders_channels = True
+    free_backward = True  # the gradient is shuffled back
 
     @model_validator(mode="after")
     def _check(self):
@@ -134,6 +154,7 @@ class Flatten(Layer):
 
     impl: Impl = "functional"
     aliases_input = True
+    free_backward = True
 
     def output_shape(self, inputs):
         return (numel(inputs[0]),)
@@ -146,6 +167,7 @@ class ZeroPad2d(Layer):
     ``(1, 0, 1, 0)``).  A copy: new memory, no arithmetic."""
 
     padding: Sides
+    free_backward = True  # the gradient is the output's, cropped
 
     @model_validator(mode="after")
     def _check(self):
