@@ -15,6 +15,7 @@ Three steps:
 """
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 
 from pydantic import ValidationError
@@ -279,8 +280,8 @@ class Builder:
         where = f"{self.label}: block use {full!r} (block {block.name!r})"
         if scope.depth >= MAX_DEPTH:
             raise CalcError(f"{where}: blocks nested more than {MAX_DEPTH} deep")
-        env = dict(self.globals)
-        inner = Scope(full + ".", scope, inp, env)
+        env: dict[str, Any] = {}  # the block's own names; params and vars are read through to the globals
+        inner = Scope(full + ".", scope, inp, ChainMap(env, self.globals))
         for arg, default in block.args.items():
             # given arguments are computed where they were written; defaults in the block
             env[arg] = args[arg] if arg in args else Thunk(default, inner, f"{where}: args.{arg} (default)")
