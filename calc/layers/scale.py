@@ -1,0 +1,29 @@
+"""Multiplication by a constant."""
+from __future__ import annotations
+
+import math
+
+from pydantic import model_validator
+
+from calc.layers.base import Impl, Layer, numel, register
+
+
+@register
+class Scale(Layer):
+    """``x * factor`` for a constant ``factor`` (Inception-ResNet's residual scaling
+    ``out * scale + x``, DPN's ``0.5 * (avg + max)``): one multiply per element, no
+    parameters.  Reference code writes it as the ``*`` operator, which hook-based tools
+    do not see."""
+
+    factor: float
+    impl: Impl = "operator"
+    elementwise = True
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not math.isfinite(self.factor):
+            raise ValueError(f"Scale factor must be a finite number, received {self.factor}")
+        return self
+
+    def counts(self, inputs, output):
+        return {"elems": numel(output)}
