@@ -16,7 +16,8 @@ Implementations followed (facts only; the code is our own):
 * Cadene ``pretrainedmodels`` (``senet.py``, ``resnext.py``): resnext101_32x4d,
   resnext101_64x4d, se_resnet*, se_resnext*, senet154.  Its head pools with a fixed
   ``AvgPool2d(7, stride=1)``; senet.py's stem max-pool uses ``ceil_mode=True`` without
-  padding (same 56x56 at 224).
+  padding (same 56x56 at 224).  ``fbresnet.py`` (fbresnet152, Facebook's fb.resnet.torch
+  model): torchvision's ResNet-152 with a bias on every conv and an ``AvgPool2d(7)`` head.
 * PaddleClas ``legendary_models/resnet.py`` and ``model_zoo/resnet_vc.py``: *_vc and *_vd
   (Bag of Tricks, He et al. 2018, arXiv 1812.01187): a deep stem of three 3x3 convs
   (32, 32, 64); vd also downsamples shortcuts with a 2x2 average pool before a stride-1
