@@ -23,7 +23,8 @@ import re
 import pytest
 
 import archs
-from tests.conftest import counts, module_leaf_outputs, printed
+from tests.archs.measured import totals
+from tests.conftest import counts, printed
 
 G, M = 1e9, 1e6
 
@@ -48,12 +49,9 @@ TIMM = {  # timm 1.0.31, same hooks: (params, macs)
 @pytest.mark.parametrize("name", sorted(CADENE))
 def test_counts_equal_cadene_and_timm_to_the_unit(name):
     params, macs, leaf, p19, thop, fvcore, _ = CADENE[name]
-    a = counts(name)
-    assert (a.totals["params"], a.totals["macs"], module_leaf_outputs(a)) == (params, macs, leaf)
-    assert (a.totals["params"], a.totals["macs"]) == TIMM[name]
-    assert counts(name, "ptflops_2019").totals["flops"] == p19
-    assert counts(name, "thop").totals["flops"] == thop
-    assert counts(name, "fvcore").totals["flops"] == fvcore
+    got = totals(name, tools=("ptflops_2019", "thop", "fvcore"))
+    assert got == dict(params=params, macs=macs, leaf=leaf, ptflops_2019=p19, thop=thop, fvcore=fvcore)
+    assert (got["params"], got["macs"]) == TIMM[name]
 
 
 @pytest.mark.parametrize("name", sorted(CADENE))
@@ -140,10 +138,8 @@ def test_eval_head():
 
 def test_other_resolutions_follow_the_test_time_pool():
     # Cadene's dpn68 at 320 (same method): the 10x10 map pools to 4x4 and the classifier runs on it
-    a = counts("dpn68", res=320)
-    assert (a.totals["params"], a.totals["macs"], module_leaf_outputs(a)) == (12_611_602, 4_758_886_400, 71_305_600)
-    assert counts("dpn68", "ptflops_2019", res=320).totals["flops"] == 4_833_961_600
-    assert counts("dpn68", "thop", res=320).totals["flops"] == 4_858_624_000
-    assert counts("dpn68", "fvcore", res=320).totals["flops"] == 4_808_755_200
+    assert totals("dpn68", tools=("ptflops_2019", "thop", "fvcore"), res=320) == dict(
+        params=12_611_602, macs=4_758_886_400, leaf=71_305_600, ptflops_2019=4_833_961_600, thop=4_858_624_000,
+        fvcore=4_808_755_200)
     with pytest.raises(Exception, match="pool.*feature map vanishes"):
         archs.build("dpn68", res=128)  # a 4x4 map: F.avg_pool2d(7) fails in the reference too

@@ -9,6 +9,7 @@ import archs.resnet  # noqa: F401  (registers the family; archs/__init__ may not
 from archs.resnet import DEPTHS, PADDLE_VB, RESNETS, TORCHVISION, resnet
 from calc.conventions import Convention, get_convention
 from calc.counting import analyze
+from tests.archs.measured import totals
 from tests.conftest import counts, module_leaf_outputs, printed
 
 G, M = 1e9, 1e6
@@ -339,13 +340,9 @@ def test_vd_and_vc_structure():
 # fvcore 0.1.5 FlopCountAnalysis(...).total().  (timm has no port of it.)
 
 def test_fbresnet152_equals_cadene_to_the_unit():
-    a = counts("fbresnet152")
-    assert (a.totals["params"], a.totals["macs"], module_leaf_outputs(a)) == \
-        (60_268_520, 11_513_626_624, 66_360_808)
-    assert counts("fbresnet152", "ptflops_2019").totals["flops"] == 11_603_240_960
-    assert counts("fbresnet152", "ptflops").totals["flops"] == 11_625_193_960
-    assert counts("fbresnet152", "thop").totals["flops"] == 11_603_845_120
-    assert counts("fbresnet152", "fvcore").totals["flops"] == 11_558_734_848
+    assert totals("fbresnet152") == dict(params=60_268_520, macs=11_513_626_624, leaf=66_360_808,
+                                         ptflops_2019=11_603_240_960, ptflops=11_625_193_960,
+                                         thop=11_603_845_120, fvcore=11_558_734_848)
 
 
 def test_fbresnet152_is_resnet152_with_a_bias_on_every_conv():

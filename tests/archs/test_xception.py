@@ -15,20 +15,24 @@ where Cadene calls ``F.adaptive_avg_pool2d`` and ``x.view``).
 import re
 
 import archs
-from tests.conftest import counts, module_leaf_outputs, printed
+from tests.archs.measured import totals
+from tests.conftest import counts, printed
 
 G, M = 1e9, 1e6
 
 
 def test_counts_equal_cadene_to_the_unit():
-    a = counts("xception")
-    assert a.config["res"] == 299
-    assert (a.totals["params"], a.totals["macs"], module_leaf_outputs(a)) == \
-        (22_855_952, 8_357_403_496, 73_880_368)
-    assert (a.totals["params"], a.totals["macs"]) == (22_855_952, 8_357_403_496)  # timm legacy_xception
-    assert counts("xception", "ptflops_2019").totals["flops"] == 8_420_712_552
-    assert counts("xception", "thop").totals["flops"] == 8_441_952_104
-    assert counts("xception", "fvcore").totals["flops"] == 8_399_882_600
+    assert counts("xception").config["res"] == 299
+    got = totals("xception", tools=("ptflops_2019", "thop", "fvcore"))
+    assert got == dict(params=22_855_952, macs=8_357_403_496, leaf=73_880_368, ptflops_2019=8_420_712_552,
+                       thop=8_441_952_104, fvcore=8_399_882_600)
+    assert (got["params"], got["macs"]) == (22_855_952, 8_357_403_496)  # timm legacy_xception
+
+
+def shared_relu_elems(analysis) -> int:
+    """Output elements of the calls of each Block's shared ``self.relu`` (every ReLU of ``rep``
+    but a replaced first one)."""
+    return sum(c.counts["elems"] for c in analysis.layers if re.fullmatch(r"block\d+\.rep[1-9]\.relu", c.name))
 
 
 def test_ptflops_0_7_5_counts_the_blocks_shared_relu_twice():
@@ -39,7 +43,7 @@ def test_ptflops_0_7_5_counts_the_blocks_shared_relu_twice():
     # calls count twice.  Our ptflops convention counts each call once; adding those calls'
     # elements again gives the tool's total to the unit.
     a = counts("xception", "ptflops")
-    shared = sum(c.counts["elems"] for c in a.layers if re.fullmatch(r"block\d+\.rep[1-9]\.relu", c.name))
+    shared = shared_relu_elems(a)
     assert shared == 9_632_176
     assert a.totals["flops"] + shared == 8_451_585_280
 
@@ -68,11 +72,8 @@ def test_blocks():
 def test_224():
     # Cadene's xception at 224 (its head pools adaptively, so any size works), same method;
     # timm 1.0.31 legacy_xception at 224: the same params and MACs
-    a = counts("xception", res=224)
-    assert (a.totals["params"], a.totals["macs"], module_leaf_outputs(a)) == (22_855_952, 4_552_879_072, 40_546_856)
-    assert counts("xception", "ptflops_2019", res=224).totals["flops"] == 4_587_661_248
-    assert counts("xception", "thop", res=224).totals["flops"] == 4_599_322_208
-    assert counts("xception", "fvcore", res=224).totals["flops"] == 4_576_200_992
+    got = totals("xception", tools=("ptflops_2019", "thop", "fvcore"), res=224)
+    assert got == dict(params=22_855_952, macs=4_552_879_072, leaf=40_546_856, ptflops_2019=4_587_661_248,
+                       thop=4_599_322_208, fvcore=4_576_200_992)
     p = counts("xception", "ptflops", res=224)
-    shared = sum(c.counts["elems"] for c in p.layers if re.fullmatch(r"block\d+\.rep[1-9]\.relu", c.name))
-    assert p.totals["flops"] + shared == 4_604_614_824  # ptflops 0.7.5, as at 299
+    assert p.totals["flops"] + shared_relu_elems(p) == 4_604_614_824  # ptflops 0.7.5, as at 299
