@@ -329,7 +329,8 @@ def sample_rules():
     samples = {"Conv2d": dict(out_channels=4, kernel_size=1), "Linear": dict(out_features=4),
                "LRN": dict(size=3), "MaxPool2d": dict(kernel_size=2), "AvgPool2d": dict(kernel_size=2),
                "AdaptiveAvgPool2d": dict(output_size=2), "ChannelSplit": dict(index=0),
-               "ChannelSlice": dict(stop=2), "ChannelShuffle": dict(groups=2), "ZeroPad2d": dict(padding=1)}
+               "ChannelSlice": dict(stop=2), "ChannelShuffle": dict(groups=2), "ZeroPad2d": dict(padding=1),
+               "Scale": dict(factor=0.5)}
     for name, cls in LAYER_TYPES.items():
         layer = cls(**samples.get(name, {}))
         lo = layer.arity[0]

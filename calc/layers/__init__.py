@@ -5,6 +5,7 @@ from calc.layers.elementwise import (
     LRN, Activation, BatchNorm2d, Dropout, HardSigmoid, HardSwish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Softmax,
 )
 from calc.layers.pool import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from calc.layers.scale import Scale
 from calc.layers.structural import Add, ChannelShuffle, ChannelSlice, ChannelSplit, Concat, Flatten, Mul, ZeroPad2d
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "Conv2d", "Linear", "Activation", "BatchNorm2d", "Dropout", "HardSigmoid", "HardSwish", "LRN",
     "LeakyReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax", "AdaptiveAvgPool2d", "AvgPool2d",
     "GlobalAvgPool2d", "MaxPool2d",
+    "Scale",
     "Add", "ChannelShuffle", "ChannelSlice", "ChannelSplit", "Concat", "Flatten", "Mul", "ZeroPad2d",
 ]
