@@ -47,7 +47,17 @@ class MaxPool2d(_Pool2d):
 
 @register
 class AvgPool2d(_Pool2d):
-    """Average pooling with a fixed window."""
+    """Average pooling with a fixed window.
+
+    Also counts ``window_as_written``: output elements x the product of ``kernel_size`` *as
+    written*, so an int ``k`` gives ``k`` (not ``k*k``) and a pair ``(kh, kw)`` gives
+    ``kh*kw``: what thop 2019's ``count_avgpool`` multiplied (``torch.prod(torch.Tensor(
+    [m.kernel_size]))``), its ``thop_2019`` rule."""
+
+    def counts(self, inputs, output):
+        kernel = self.kernel_size
+        written = kernel if isinstance(kernel, int) else kernel[0] * kernel[1]
+        return {**super().counts(inputs, output), "window_as_written": numel(output) * written}
 
 
 @register
