@@ -4,9 +4,8 @@ import pytest
 
 import archs
 from calc.check import run_check
-from calc.spec import dump_spec, export, load_spec
 from tests.conftest import counts, module_leaf_outputs, printed
-from tests.spec.common import same_network
+from tests.spec.common import round_trips
 
 G, M = 1e9, 1e6
 
@@ -93,13 +92,7 @@ def test_aux_heads_are_training_only():
 
 @pytest.mark.parametrize("options", [{"aux": "true"}, {"variant": "bvlc", "aux": "true"}, {"variant": "bvlc", "res": 256}])
 def test_export_round_trip_with_options(options, tmp_path):
-    net = archs.build("googlenet", **options)
-    path = tmp_path / "googlenet.yaml"
-    path.write_text(dump_spec(export("googlenet", **options), "yaml"))
-    back = load_spec(path).build()
-    assert back.notes == net.notes
-    same_network(back, net)
-    assert [n.train_only for n in back.layers()] == [n.train_only for n in net.layers()]
+    round_trips("googlenet", options, tmp_path)
 
 
 def test_seed_000_row_is_bvlc():

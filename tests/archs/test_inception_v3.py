@@ -3,9 +3,8 @@ and 0.2.2) and the tools (today's and 2019's), and seed 000's rows."""
 import pytest
 
 import archs
-from calc.spec import dump_spec, export, load_spec
 from tests.conftest import counts, module_leaf_outputs, printed
-from tests.spec.common import same_network
+from tests.spec.common import round_trips
 
 G, M = 1e9, 1e6
 
@@ -104,13 +103,7 @@ def test_structure():
 
 @pytest.mark.parametrize("options", [{"res": 224}, {"res": 299, "variant": "torchvision_0.2", "aux": "false"}])
 def test_export_round_trip_with_options(options, tmp_path):
-    net = archs.build("inception_v3", **options)
-    path = tmp_path / "inception_v3.yaml"
-    path.write_text(dump_spec(export("inception_v3", **options), "yaml"))
-    back = load_spec(path).build()
-    assert back.notes == net.notes
-    same_network(back, net)
-    assert [n.train_only for n in back.layers()] == [n.train_only for n in net.layers()]
+    round_trips("inception_v3", options, tmp_path)
 
 
 # Seed 000: Inception_v3 27.16 M / 2.85 G at 224 (ptflops' README "torchvision" table) and 27.16 /

@@ -4,6 +4,7 @@ import pytest
 
 import archs
 from tests.conftest import counts, module_leaf_outputs, printed
+from tests.spec.common import round_trips
 
 G, M = 1e9, 1e6
 
@@ -74,6 +75,10 @@ def test_the_two_versions_differ_in_the_stem_only():
     assert v2["stack4.block1.add"].inputs == ("stack4.block1.bn3", "stack4.block0.bn3")
     assert v2["pool"].layer.impl == "operator" and v2["pool"].shape == (1280,)  # x.mean([2, 3])
     assert archs.build("mnasnet", alpha=1.3)["head.conv"].shape[0] == 1280
+
+
+def test_export_round_trip_of_the_first_version(tmp_path):
+    round_trips("mnasnet", {"alpha": 0.5, "variant": "torchvision_0.4"}, tmp_path)
 
 
 # Seed 000 (copied from thop's README "Results of Recent Models", 1023a53, 2019-09-02): params (M),
