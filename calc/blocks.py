@@ -52,7 +52,10 @@ def window_pool_head(net: Network, x: str, classes: int, *, stride: int | None =
             f"the reference pools with a fixed {pool}, made for the {window}x{window} final map of a "
             f"{made_for} input; here the map is {h}x{w}, and calc pools over all of it (kernel {h}x{w}), "
             f"as a global pool would, so the classifier keeps its {c} inputs")
-    x = net.add("pool", AvgPool2d(kernel_size=(h, w), stride=stride), x)
+    # the window as the reference writes it (an int 7) where the map is the one it was made for:
+    # a tool that multiplies the kernel as written (thop 2019) sees the same
+    kernel = window if window is not None and (h, w) == (window, window) else (h, w)
+    x = net.add("pool", AvgPool2d(kernel_size=kernel, stride=stride), x)
     if dropout is not None:
         x = net.add("dropout", Dropout(p=dropout, impl=dropout_impl), x)
     x = net.add("flatten", Flatten(impl="operator"), x)

@@ -395,9 +395,10 @@ def test_macs_scale_with_resolution():
 
 
 def test_fixed_pool_head_adapts_with_a_note():
-    # Cadene's AvgPool2d(7, stride=1) head: exact at 224; elsewhere calc pools the whole map
+    # Cadene's AvgPool2d(7, stride=1) head: exact at 224 (the window written as the int 7, as
+    # the reference writes it); elsewhere calc pools the whole map
     net = archs.build("se_resnet50")
-    assert net["pool"].layer.kernel_size == (7, 7) and net["pool"].shape == (2048, 1, 1)
+    assert net["pool"].layer.kernel_size == 7 and net["pool"].shape == (2048, 1, 1)
     assert not net.notes
     small = archs.build("se_resnet50", res=160)
     assert small["pool"].shape == (2048, 1, 1)
