@@ -15,6 +15,7 @@ from calc.graph import Network
 from calc.registry import ARCHITECTURES, Architecture, Option, get, register
 
 from archs import classic, mobilenet, resnet, shufflenet  # noqa: F401  (registers)
+from archs import efficientnet, ghostnet, mobilenet_v3, regnet  # noqa: F401  (registers)
 
 
 def build(name: str, **options: Any) -> Network:
