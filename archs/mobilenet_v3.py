@@ -86,9 +86,10 @@ class Multiplier:
     :func:`make_divisible`; the 1x1 conv before the pool has 6x the last bneck's
     (rounded) output, the hidden layer ``make_divisible(hidden * alpha)``.  TF-slim
     (``research/slim/nets/mobilenet/mobilenet_v3.py``) expands by the printed factor
-    ``exp / in`` applied to the block's rounded input, scales the 960 / 576 conv like any
-    other, and its released checkpoints keep the hidden layer at 1280 / 1024 at every
-    width (``finegrain_classification_mode``, as MobileNet v2 keeps its last layer)."""
+    ``exp / in`` applied to the block's rounded input and scales the 960 / 576 conv like any
+    other; the authors' 0.75 models (the paper's and the zoo's numbers) also keep the hidden
+    layer at 1280 / 1024, as TF-slim's ``finegrain_classification_mode`` does (and MobileNet
+    v2 its last layer)."""
 
     expand_from_input: bool
     last_from_output: bool
@@ -160,5 +161,6 @@ def _register(name: str, model: V3, table: int, summary: str) -> None:
         return mobilenet_v3(model, alpha, res, classes, variant, hidden)
 
 
-_register("mobilenet_v3_large", LARGE, 1, "MobileNet v3 Large (NAS + NetAdapt; h-swish, squeeze-excite with hard sigmoid)")
-_register("mobilenet_v3_small", SMALL, 2, "MobileNet v3 Small (NAS + NetAdapt; h-swish, squeeze-excite with hard sigmoid)")
+SUMMARY = "MobileNet v3 {} (NAS + NetAdapt; h-swish, squeeze-excite with hard sigmoid)"
+_register("mobilenet_v3_large", LARGE, 1, SUMMARY.format("Large"))
+_register("mobilenet_v3_small", SMALL, 2, SUMMARY.format("Small"))

@@ -74,7 +74,8 @@ def test_ghost_module():
 
 def test_published_numbers_verdicts():
     report = run_check(list(archs.published()), list(archs.stage_tables()), archs.get, names=("ghostnet",))
-    verdicts = {(r["config"].get("alpha", 1.0), r["quantity"]): (r["verdict"], r["verified"]) for r in report["entries"]}
+    verdicts = {(r["config"].get("alpha", 1.0), r["quantity"]): (r["verdict"], r["verified"])
+                for r in report["entries"]}
     # GhostNet paper Table 7: 0.5x 2.6 M / 42 M, 1.0x 5.2 M / 141 M agree; 1.3x 7.3 M is the count without
     # BN, and 226 M is no count of the authors' 1.3x network (227,003,256 MACs)
     assert verdicts == {(0.5, "macs"): ("agrees", True), (0.5, "params"): ("agrees", True),
