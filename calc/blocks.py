@@ -6,7 +6,7 @@ name of their output node.
 from __future__ import annotations
 
 from calc.graph import Network
-from calc.layers import AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Layer, Linear
+from calc.layers import AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Layer, Linear, Mul
 
 
 def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -71,3 +71,20 @@ def classifier(net: Network, x: str, classes: int, *, dropout: float | None = No
     if dropout is not None:
         x = net.add("dropout", Dropout(p=dropout), x)
     return net.add("fc", Linear(out_features=classes), x)
+
+
+def squeeze_excite(net: Network, name: str, x: str, squeeze: int, *, act: type[Layer], gate: type[Layer],
+                   pool_impl: str = "module") -> str:
+    """Squeeze-and-excitation (Hu et al. 2018) as the MobileNet v3, EfficientNet, RegNet
+    and GhostNet references build it: global average pool -> 1x1 conv (bias) to
+    ``squeeze`` channels -> ``act`` -> 1x1 conv (bias) back to C -> ``gate`` -> ``x *
+    gate`` (the ``*`` operator), as ``{name}.pool .fc1 .act .fc2 .gate .scale``.
+    ``pool_impl``: ``"module"`` for ``nn.AdaptiveAvgPool2d(1)``, ``"operator"`` for
+    ``x.mean((2, 3), keepdim=True)``."""
+    c = net[x].shape[0]
+    g = net.add(f"{name}.pool", GlobalAvgPool2d(impl=pool_impl), x)
+    g = net.add(f"{name}.fc1", Conv2d(out_channels=squeeze, kernel_size=1), g)
+    g = net.add(f"{name}.act", act(), g)
+    g = net.add(f"{name}.fc2", Conv2d(out_channels=c, kernel_size=1), g)
+    g = net.add(f"{name}.gate", gate(), g)
+    return net.add(f"{name}.scale", Mul(), [x, g])
