@@ -21,6 +21,11 @@ Each layer answers four questions:
     named per-sample quantities the counting conventions weigh
     (``macs``, ``bias``, ``elems``, ``in``, ``out``, ``window`` ...);
     see :mod:`calc.conventions`;
+``rf_window(inputs)``
+    its receptive-field closed form: what one output position reads of its input
+    (kernel, stride, padding, dilation per axis; :class:`~calc.layers.spatial.RFWindow`),
+    composed by :mod:`calc.receptive`; the identity for the traits below, ``None`` (no
+    closed form, reported as unknown) for a type that defines none.
 Traits of a layer family are class attributes, read by the analyses that care:
 
 ``aliases_input``
@@ -40,6 +45,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from calc.errors import CalcError, ShapeError
+from calc.layers.spatial import IDENTITY, RFWindow
 
 Shape = tuple[int, ...]
 
@@ -112,6 +118,13 @@ class Layer(BaseModel):
 
     def counts(self, inputs: list[Shape], output: Shape) -> dict[str, int]:
         return {}
+
+    def rf_window(self, inputs: list[Shape]) -> RFWindow | None:
+        """What one output position reads of each input: the identity for element-wise
+        layers, views and channel permutations; None (no closed form) otherwise."""
+        if self.elementwise or self.aliases_input or self.reorders_channels:
+            return IDENTITY
+        return None
 
     # -- helpers ---------------------------------------------------------
     def check_arity(self, inputs: list[Shape]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from calc.layers.base import Layer, numel, register
+from calc.layers.spatial import IDENTITY
 
 
 @register
@@ -54,6 +55,9 @@ class LRN(Layer):
         c, h, w = output
         return {"elems": numel(output), "window": numel(output) * self.size,
                 "padded": (c + self.size - 1) * h * w}
+
+    def rf_window(self, inputs):
+        return IDENTITY  # its window runs across channels: spatially 1x1
 
 
 class Activation(Layer):
@@ -109,6 +113,9 @@ class Softmax(Layer):
     def counts(self, inputs, output):
         n = numel(output)
         return {"elems": n, "rows": n // output[0]}
+
+    def rf_window(self, inputs):
+        return IDENTITY  # over the channels of one position
 
 
 @register
