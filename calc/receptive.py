@@ -25,18 +25,18 @@ broadcast over a map (squeeze-and-excitation) is the same input at every positio
 
 A layer whose window is ``whole`` (global pooling, a fully connected layer; a fixed
 window that covers its whole input map in one position) sees the union of all its
-input's positions: calc reports that extent clipped to the input image ("the whole
-input" in every network whose strided layers leave no border unread), with no jump.
+input's positions: the input pixels that map reads (``Field.reads``), with no jump.  That
+is the whole input unless floor-mode layers leave a bottom/right border unread
+(SqueezeNet 1.1's unpadded 3x3/s2 stem: 223 of 224 rows).
 Fields are integers unless a layer reads its input at a fractional step (see
 :class:`~calc.layers.spatial.RFWindow`): then they are Fractions, and a bound (``exact`` is
 False): the pixels a position sees are among the integers inside its interval.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from math import ceil, floor
-from typing import Any
+from typing import Any, NamedTuple
 
 from calc.graph import INPUT, Network, Node
 from calc.layers.spatial import IDENTITY, Num, RFWindow
@@ -44,8 +44,7 @@ from calc.layers.spatial import IDENTITY, Num, RFWindow
 AXES = ("H", "W")
 
 
-@dataclass(frozen=True, slots=True)
-class Axis:
+class Axis(NamedTuple):
     """The field along one axis: position ``q`` sees ``[-padding + q jump, ... + rf - 1]``.
     ``jump`` is None for a field that is the whole input (one position)."""
 
@@ -62,8 +61,7 @@ class Axis:
         return self.rf - 1 - self.padding
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     """A layer's receptive field: per axis, on a map of ``grid`` positions.
 
     ``reads``: per axis, the first and last input pixel that some position of the map reads
@@ -103,17 +101,16 @@ class Field:
         return tuple((max(ceil(lo), r[0]), min(floor(hi), r[1])) for (lo, hi), r in zip(self.at(h, w), self.reads))
 
 
-@dataclass
 class ReceptiveFields:
-    """Every layer's field (None where a layer has no closed form, with the reason)."""
+    """Every layer's field (None where a layer has no closed form, with the reason in
+    ``unknown``); ``output``: the last spatial feature map before any global pool or flatten,
+    on the output's path; ``final``: the network's output layer."""
 
-    input_hw: tuple[int, int]
-    fields: dict[str, Field | None]
-    unknown: dict[str, str] = field(default_factory=dict)
-    #: the last spatial feature map before any global pool or flatten, on the output's path
-    output: str | None = None
-    #: the network's output layer
-    final: str | None = None
+    __slots__ = ("input_hw", "fields", "unknown", "output", "final")
+
+    def __init__(self, input_hw: tuple[int, int], fields: dict[str, Field | None], unknown: dict[str, str],
+                 output: str | None, final: str | None) -> None:
+        self.input_hw, self.fields, self.unknown, self.output, self.final = input_hw, fields, unknown, output, final
 
     def __getitem__(self, name: str) -> Field | None:
         return self.fields[name]
@@ -238,13 +235,13 @@ def _step(name: str, window: RFWindow, ins: list[Field], shapes, shape, grid) ->
     if len(ins) == 1:
         f = ins[0]
         h, w = _through(window, f)
-        aligned, exact = f.aligned and window.exact, f.exact and _exact(window, h, w)
+        aligned, exact = f.aligned and window.exact, f.exact and _exact(window)
         since = f.since or (None if aligned and exact else name)
         return Field(h, w, grid, reads, aligned, exact, window.note, since)
     mapped = [_through(window, f) for f in ins]
     (h, w), join_aligned, join_exact, join_note = _union(mapped, shapes, grid)
     aligned = all(f.aligned for f in ins) and window.exact and join_aligned
-    exact = all(f.exact for f in ins) and join_exact and _exact(window, h, w)
+    exact = all(f.exact for f in ins) and join_exact and _exact(window)
     since = next((f.since for f in ins if f.since), None) or (None if aligned and exact else name)
     return Field(h, w, grid, reads, aligned, exact, window.note or join_note, since)
 
@@ -274,7 +271,7 @@ def _reads(window: RFWindow, ins: list[Field], shapes, shape) -> tuple[tuple[int
         for f, s_in in zip(ins, shapes):
             r = f.reads[i]
             values = (window.kernel[i], window.stride[i], window.padding[i])
-            if window is not IDENTITY and len(s_in) == 3 and all(type(v) is int for v in values):
+            if values != (1, 1, 0) and len(s_in) == 3 and all(type(v) is int for v in values):
                 n_in = s_in[1 + i]
                 span = _read_span(n_in, shape[1 + i], *values, window.dilation[i])
                 if span is not None:
@@ -288,11 +285,11 @@ def _reads(window: RFWindow, ins: list[Field], shapes, shape) -> tuple[tuple[int
     return out[0], out[1]
 
 
-def _exact(window: RFWindow, *axes: Axis) -> bool:
-    """An exact window of whole pixels gives an exact field; a window with a fractional step
-    gives a bound (each layer rounds to pixels, the composed interval does not)."""
-    values = (*window.kernel, *window.stride, *window.padding, *(v for a in axes for v in (a.rf, a.jump, a.padding)))
-    return window.exact and all(type(v) is int or v.denominator == 1 for v in values)
+def _exact(window: RFWindow) -> bool:
+    """An exact window of whole pixels keeps a field exact (whole-pixel fields stay ints); a
+    window with a fractional step gives a bound (each layer rounds to pixels, the composed
+    interval does not)."""
+    return window.exact and all(type(v) is int for v in (*window.kernel, *window.stride, *window.padding))
 
 
 def _union(mapped: list[tuple[Axis, Axis]], shapes, grid) -> tuple[tuple[Axis, Axis], bool, bool, str | None]:
@@ -313,7 +310,7 @@ def _union(mapped: list[tuple[Axis, Axis]], shapes, grid) -> tuple[tuple[Axis, A
             if len(centres) > 1:
                 aligned = False
                 notes.append(f"along {label} the paths' centres differ "
-                             f"({', '.join(num_text(Fraction(c, 2)) for c in centres)})")
+                             f"({', '.join(num_text(Fraction(c, 2)) for c in centres)} px)")
             out.append(Axis(hi - lo + 1, jumps[0], -lo))
             continue
         # jumps differ: position q of input i sees [a_i + q j_i, b_i + q j_i]; the tightest

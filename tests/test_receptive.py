@@ -16,6 +16,8 @@ References:
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from fractions import Fraction
 from math import ceil, floor
@@ -115,7 +117,9 @@ def test_article_misaligned_networks():
     assert rjp(network_4(9)) == ((3, 3), (4, 4), (1, 1)) and receptive_fields(network_4(9))["output"].aligned
     f = receptive_fields(network_4(8))["add"]
     assert not f.aligned and f.exact  # same jump: the union [0, 2] is exact, its centre is not the 1x1's
-    assert rjp(network_4(8)) == ((3, 3), (4, 4), (0, 0)) and "centres differ" in f.note
+    assert rjp(network_4(8)) == ((3, 3), (4, 4), (0, 0))
+    assert f.note == ("not aligned: along H the paths' centres differ (0, 1 px); "
+                      "along W the paths' centres differ (0, 1 px)")
     # create_test_network_3: a 5x5/2 path and two 3x3/1 convs (the library raises): at 7x7 both
     # give 3x3 maps, with jumps 2 and 1
     net = Network("net3", (1, 7, 7))
@@ -207,6 +211,17 @@ def test_article_table(build):
     assert all(rf[name].w == rf[name].h and rf[name].aligned for name in rows)
 
 
+def test_resnet_d_shortcut_is_not_aligned():
+    # ResNet-D (PaddleClas vd): the 2x2/s2 average pool of layer2's shortcut reads positions
+    # 2o, 2o + 1 of a jump-4 map (centre 2o + 1/2), the 3x3/s2 main path 2o - 1 .. 2o + 1 (centre
+    # 2o): half a step, 2 input pixels, apart
+    rf = receptive_fields(archs.build("resnet50_vd"))
+    f = rf["layer2.block0.add"]
+    assert not f.aligned and f.exact and "along H the paths' centres differ (0, 2 px)" in f.note
+    assert rf.summary()["note"] == "not aligned: inherited from layer2.block0.add"
+    assert rf["layer1.block2.relu"].aligned
+
+
 def test_torchvision_padding_differs_from_tf_same():
     # our mobilenet_v1 pads every 3x3 conv by 1 on each side (torchvision-style), where TF-Slim's
     # 'SAME' puts nothing on top/left of a stride-2 conv at an even size: same rf and jump
@@ -293,6 +308,23 @@ def test_squeeze_excite_gate_makes_the_field_whole():
     rf = receptive_fields(net)
     assert rf["scale"].whole and "global pool joins" in rf["scale"].note
     assert rf.summary()["layer"] == "scale" and rf.summary()["jump"] is None
+    assert rf.note("head") == "the whole input: inherited from pool"
+
+
+class Opaque(Layer):
+    """A test-only layer type with no receptive-field rule (and no trait that implies one)."""
+
+
+def test_a_layer_without_a_rule_is_unknown_downstream():
+    net = Network("n", (3, 16, 16))
+    x = net.add("opaque", Opaque(), conv(net, "conv", "input", 3))
+    net.add("add", Add(), [x, "conv"])
+    rf = receptive_fields(net)
+    assert rf["conv"] is not None and rf["opaque"] is None and rf["add"] is None
+    assert rf.layer_json("add") == {"receptive_field": None, "jump": None, "rf_padding": None, "rf_aligned": None,
+                                    "rf_note": "no receptive-field rule for Opaque (at opaque)"}
+    assert rf.cells("add") == {"rf": "?", "jump": "?", "rf_padding": "?"}
+    assert rf.summary()["layer"] == "add" and rf.summary()["rf"] is None
 
 
 class Upsample(Layer):
@@ -552,3 +584,71 @@ def test_torchvision_extents_equal_measured(name):
     out = receptive_fields(net)[net.output]
     assert out.whole and [out.h.start, out.h.end, out.w.start, out.w.end] == [
         e["corner"][0], e["last"][1], e["corner"][2], e["last"][3]]
+
+
+# ---------------------------------------------------------------------------
+# The command line
+
+
+def test_cli_json_fields(cli):
+    code, out, _ = cli("arch", "resnet50", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    m = MEASURED["resnet50"]["field"]
+    top = d["receptive_field"]
+    assert (top["layer"], top["rf"], top["jump"], top["padding"]) == (
+        "layer4.block2.relu", m["rf"], m["jump"], m["padding"])
+    assert top["aligned"] is True and top["exact"] is True and top["note"] is None
+    by = {layer["name"]: layer for layer in d["layers"]}
+    stem = by["stem.conv"]  # 7x7/2, padding 3
+    assert (stem["receptive_field"], stem["jump"], stem["rf_padding"]) == ([7, 7], [2, 2], [3, 3])
+    assert all(isinstance(v, int) for v in stem["receptive_field"] + stem["jump"] + stem["rf_padding"])
+    fc = by["fc"]
+    assert fc["receptive_field"] == [224, 224] and fc["jump"] is None and fc["rf_note"] == "the whole input: inherited from pool"
+
+
+def test_cli_table_line_and_columns(cli):
+    code, out, _ = cli("arch", "vgg16")
+    m = MEASURED["vgg16"]["field"]
+    assert code == 0
+    assert (f"receptive field {m['rf'][0]} px, jump {m['jump'][0]}, padding {m['padding'][0]} at avgpool, "
+            "the last feature map before global pooling") in out
+    code, out, _ = cli("arch", "vgg16", "--layers")
+    head = next(line for line in out.splitlines() if line.startswith("layer "))
+    assert head.split()[-4:] == ["rf", "jump", "rf", "pad"]
+    row = next(line for line in out.splitlines() if line.startswith("features.pool5 "))
+    assert row.split()[-3:] == [str(m["rf"][0]), str(m["jump"][0]), str(m["padding"][0])]
+
+
+def test_cli_whole_input_line(cli):
+    code, out, _ = cli("arch", "se_resnet50")
+    assert code == 0 and ("receptive field 224 px at layer4.block2.relu, the last feature map before global "
+                          "pooling (the whole input: inherited from layer1.block0.se.pool)") in out
+
+
+def test_cli_csv_and_markdown_columns(cli):
+    code, out, _ = cli("arch", "alexnet", "--layers", "--format", "csv")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
+    m = MEASURED["alexnet"]["field"]
+    assert code == 0 and (rows["avgpool"]["rf"], rows["avgpool"]["jump"], rows["avgpool"]["rf_padding"]) == (
+        str(m["rf"][0]), str(m["jump"][0]), str(m["padding"][0]))
+    code, out, _ = cli("arch", "alexnet", "--format", "markdown", "--layers")
+    assert code == 0 and "rf | jump | rf pad |" in out and "Receptive field 195 px, jump 32, padding 66" in out
+
+
+def test_cli_breakdown_by_stage(cli):
+    code, out, _ = cli("breakdown", "resnet50", "--by", "stage", "--rf", "--format", "json")
+    assert code == 0
+    rows = {r["group"]: r for r in json.loads(out)["rows"]}
+    code, arch, _ = cli("arch", "resnet50", "--format", "json")
+    layers = {layer["name"]: layer for layer in json.loads(arch)["layers"]}
+    for stage, last in (("stem", "stem.pool"), ("layer1", "layer1.block2.relu"), ("layer4", "layer4.block2.relu")):
+        r = rows[stage]
+        assert r["rf_layer"] == last and r["receptive_field"]["receptive_field"] == layers[last]["receptive_field"]
+        assert r["rf"] == str(layers[last]["receptive_field"][0])
+    assert rows["layer4"]["receptive_field"]["receptive_field"] == MEASURED["resnet50"]["field"]["rf"]
+    code, out, _ = cli("breakdown", "resnet50", "--by", "stage", "--rf")
+    assert code == 0 and "rf_padding" in out.splitlines()[2]
+    code, _, err = cli("breakdown", "resnet50", "--by", "op", "--rf")
+    assert code == 2 and err.strip() == ("calc: error: --rf shows the field at the end of each stage: "
+                                         "use it with --by stage, not --by op")

@@ -60,7 +60,8 @@ def rf_line(fields: "ReceptiveFields | None") -> str | None:
     if s is None:
         return None
     c = fields.cells(s["layer"])
-    line = f"receptive field {c['rf']} px, jump {c['jump']}, padding {c['rf_padding']} at {s['layer']}"
+    line = f"receptive field {c['rf']} px" + (f", jump {c['jump']}, padding {c['rf_padding']}" if s["jump"] else "")
+    line += f" at {s['layer']}"
     if s["before_head"]:
         line += ", the last feature map before global pooling"
     return line + (f" ({s['note']})" if s["note"] else "")

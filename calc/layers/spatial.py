@@ -1,10 +1,9 @@
 """Sliding-window arithmetic shared by convolutions and pooling."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 from calc.errors import ShapeError
 
@@ -84,8 +83,7 @@ def window_out_2d(op, h, w, kernel, stride, padding, dilation=1, ceil_mode=False
 Num = Union[int, Fraction]
 
 
-@dataclass(frozen=True, slots=True)
-class RFWindow:
+class RFWindow(NamedTuple):
     """What one output position of a layer reads from its input, per axis ``(H, W)``:
     output index ``o`` reads input positions ``o * stride - padding + dilation * t`` for
     ``t = 0 .. kernel - 1`` (PyTorch's convolution; ``padding`` is the top/left padding,
@@ -120,10 +118,6 @@ class RFWindow:
     def span(self) -> tuple[Num, Num]:
         """The dilated kernel, ``dilation * (kernel - 1) + 1``, per axis."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-
-    @property
-    def identity(self) -> bool:
-        return self == IDENTITY
 
 
 #: each output position reads the input position it sits at (element-wise layers, views)
