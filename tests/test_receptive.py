@@ -11,7 +11,7 @@ References:
   padding per end-point), the table the article discusses.
 * MEASURED: tests/data/receptive_fields.json, the input-gradient support of torchvision 0.29.1
   models (torch 2.14.1 on the CPU), measured with
-  ``/tmp/tv/bin/python /tmp/receptive-fields-ref/measure.py measured.json`` (method in its
+  ``/tmp/tv/bin/python /tmp/receptive-fields-ref/measure.py measured2.json`` (method in its
   ``about`` and tests/data/PROVENANCE.md).
 """
 from __future__ import annotations
@@ -562,6 +562,15 @@ def test_torchvision_top_level_field_equals_measured(name):
     assert s["layer"] == LAYERS[name][1]
     assert (s["rf"], s["jump"], s["padding"]) == (m["field"]["rf"], m["field"]["jump"], m["field"]["padding"])
     assert s["aligned"] and s["exact"]
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_torchvision_classifier_sees_measured_pixels(name):
+    # at 224 every logit depends on the whole input, except SqueezeNet 1.1's: its unpadded
+    # 3x3/s2 stem (111 positions, the last reading rows 220-222) never reads row or column 223
+    net = archs.build(name)
+    out = receptive_fields(net)[net.output]
+    assert out.whole and [out.h.start, out.h.end, out.w.start, out.w.end] == MEASURED[name]["output_support_224"]
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))

@@ -137,9 +137,8 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
         "",
     ]
     body = _align([[k, v, g] for k, v, g in _totals_rows(a)], right=(1, 2))
-    tail = []
-    if rf_line(fields):
-        tail.append(rf_line(fields))
+    line = rf_line(fields)
+    tail = [line] if line else []
     if a.uncounted:
         skipped = ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())
         tail.append(f"not counted by '{conv.name}': {skipped}")
@@ -172,8 +171,9 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
         "|---|---:|---:|",
     ]
     out += [f"| {k} | {v} | {g} |" for k, v, g in _totals_rows(a)]
-    if rf_line(fields):
-        out += ["", rf_line(fields)[0].upper() + rf_line(fields)[1:] + "."]
+    line = rf_line(fields)
+    if line:
+        out += ["", line[0].upper() + line[1:] + "."]
     if a.uncounted:
         out += ["", f"Not counted by `{conv.name}`: " + ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())]
     if conv.caveat:
