@@ -48,6 +48,11 @@ def _metric(c: LayerCost, metric: str) -> int:
     return {"feature_bytes": c.output_bytes, "traffic_bytes": c.traffic_bytes}.get(metric) or getattr(c, metric, 0)
 
 
+def stage_key(name: str, depth: int = 1) -> str:
+    """The stage a layer belongs to: the first ``depth`` components of its dotted name."""
+    return ".".join(name.split(".")[:depth])
+
+
 def breakdown(net: Network, a: Analysis, by: str = "stage", depth: int = 1) -> list[dict]:
     """Totals grouped by dotted-name prefix (``stage``, ``depth`` components), by
     Table-2 layer ``type``, or by ``op``; each row with its share of the total."""
@@ -55,7 +60,7 @@ def breakdown(net: Network, a: Analysis, by: str = "stage", depth: int = 1) -> l
     for c in a.layers:
         node = net[c.name]
         if by == "stage":
-            key = ".".join(c.name.split(".")[:depth])
+            key = stage_key(c.name, depth)
         elif by == "type":
             key = layer_kind(node, net.input_shapes(node))
         else:

@@ -33,11 +33,13 @@ def arch(target, batch, dtype, convention, layers, fmt):
     """
     from calc.cli.render import render
     from calc.counting import analyze
+    from calc.receptive import receptive_fields
 
     net = target.build()
     analysis = analyze(net, batch=batch, dtype=dtype, convention=convention)
     published = published_for(target.arch, analysis) if fmt != "csv" else None
-    click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published))
+    fields = receptive_fields(net) if fmt != "csv" or layers else None
+    click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published, fields=fields))
 
 
 def published_for(spec, analysis) -> list[dict]:
@@ -97,11 +99,13 @@ def ratio(target, fmt):
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Layers to show (--by layer).")
 @click.option("--metric", type=click.Choice(("macs", "params", "flops", "feature_bytes", "traffic_bytes")),
               default="macs", show_default=True, help="Ranking metric (--by layer).")
+@click.option("--rf", "with_rf", is_flag=True,
+              help="Add the receptive field (rf, jump, padding) at the end of each stage (--by stage).")
 @convention_option("Convention of the flops column.")
 @batch_option
 @dtype_option
 @format_option()
-def breakdown(target, by, depth, top, metric, convention, batch, dtype, fmt):
+def breakdown(target, by, depth, top, metric, with_rf, convention, batch, dtype, fmt):
     """Where the cost of NAME goes: MACs, params, feature memory and bytes moved
     by stage, by layer type or op, or the top-k costliest layers.
 
@@ -110,11 +114,15 @@ def breakdown(target, by, depth, top, metric, convention, batch, dtype, fmt):
       calc breakdown mobilenet_v1 --by type        # the paper's Table 2
       calc breakdown resnet50 --by stage --depth 1
       calc breakdown mobilenet_v2 --by layer --top 5 --metric traffic_bytes
+      calc breakdown resnet50 --by stage --rf      # the field at the end of each stage
     """
     from calc.breakdown import breakdown as group, top_layers
     from calc.cli.render import render_rows
     from calc.counting import analyze
+    from calc.errors import CalcError
 
+    if with_rf and by != "stage":
+        raise CalcError(f"--rf shows the field at the end of each stage: use it with --by stage, not --by {by}")
     net = target.build()
     a = analyze(net, batch=batch, dtype=dtype, convention=convention)
     title = f"{net.name} ({config_str(net.config)}), by {by}"
@@ -125,8 +133,24 @@ def breakdown(target, by, depth, top, metric, convention, batch, dtype, fmt):
         rows = group(net, a, by, depth)
         cols = ["group", "layers", "macs", "macs_share", "params", "params_share", "weights_share",
                 "flops", "feature_bytes", "traffic_bytes"]
+        if with_rf:
+            _stage_fields(net, a, rows, depth)
+            cols += ["rf", "jump", "rf_padding"]
     click.echo(render_rows(rows, cols, fmt, title=title,
                            payload={"arch": net.name, "config": net.config, "by": by, "rows": rows}))
+
+
+def _stage_fields(net, a, rows: list[dict], depth: int) -> None:
+    """Add to each stage row the receptive field of its last layer (in forward order): text
+    cells for the table, the JSON layer keys under ``receptive_field``."""
+    from calc.breakdown import stage_key
+    from calc.receptive import receptive_fields
+
+    fields = receptive_fields(net)
+    last = {stage_key(c.name, depth): c.name for c in a.layers}
+    for r in rows:
+        name = last[r["group"]]
+        r.update(fields.cells(name), rf_layer=name, receptive_field=fields.layer_json(name))
 
 
 def _parse_target(text: str):

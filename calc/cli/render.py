@@ -10,16 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from calc.counting import Analysis
 from calc.layers.base import fmt_shape
 from calc.units import binary, config_str, grouped, printable, si
 
+if TYPE_CHECKING:
+    from calc.receptive import ReceptiveFields
+
 LAYER_COLUMNS = ("name", "op", "output_shape", "params", "macs", "flops", "output_bytes")
 
 
-def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = None) -> dict[str, Any]:
+def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = None,
+            fields: "ReceptiveFields | None" = None) -> dict[str, Any]:
     by_op: dict[str, dict[str, int]] = {}
     for c in a.layers:
         d = by_op.setdefault(c.op, {"layers": 0, "params": 0, "macs": 0, "flops": 0})
@@ -43,7 +47,24 @@ def to_dict(a: Analysis, *, layers: bool = True, published: list[dict] | None = 
     }
     if published is not None:
         out["published"] = published
+    if fields is not None:
+        for d in out["layers"]:
+            d.update(fields.layer_json(d["name"]))
+        out["receptive_field"] = fields.summary()
     return out
+
+
+def rf_line(fields: "ReceptiveFields | None") -> str | None:
+    """The table's line for the top-level receptive field."""
+    s = fields.summary() if fields is not None else None
+    if s is None:
+        return None
+    c = fields.cells(s["layer"])
+    line = f"receptive field {c['rf']} px" + (f", jump {c['jump']}, padding {c['rf_padding']}" if s["jump"] else "")
+    line += f" at {s['layer']}"
+    if s["before_head"]:
+        line += ", the last feature map before global pooling"
+    return line + (f" ({s['note']})" if s["note"] else "")
 
 
 def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
@@ -65,10 +86,14 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _layer_rows(a: Analysis) -> list[list[str]]:
+RF_CELLS = ("rf", "jump", "rf_padding")
+
+
+def _layer_rows(a: Analysis, fields: "ReceptiveFields | None" = None) -> list[list[str]]:
     return [
         [c.name, c.op, fmt_shape(c.output_shape), grouped(c.params), grouped(c.macs),
          grouped(c.flops), binary(c.output_bytes)]
+        + ([fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else [])
         for c in a.layers
     ]
 
@@ -103,7 +128,8 @@ def _published_lines(published: list[dict], convention: str) -> list[str]:
     return lines
 
 
-def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
+def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | None = None,
+                 fields: "ReceptiveFields | None" = None) -> str:
     conv = a.convention
     head = [
         printable(f"{a.arch} ({config_str(a.config)})" if a.config else a.arch),
@@ -111,7 +137,8 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
         "",
     ]
     body = _align([[k, v, g] for k, v, g in _totals_rows(a)], right=(1, 2))
-    tail = []
+    line = rf_line(fields)
+    tail = [line] if line else []
     if a.uncounted:
         skipped = ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())
         tail.append(f"not counted by '{conv.name}': {skipped}")
@@ -126,12 +153,14 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
     if tail:
         out += [""] + tail
     if layers:
-        rows = [["layer", "op", "output", "params", "MACs", f"FLOPs[{conv.name}]", "output mem"]] + _layer_rows(a)
-        out += [""] + _align(rows, right=(3, 4, 5, 6))
+        rf_head = ["rf", "jump", "rf pad"] if fields is not None else []
+        rows = [["layer", "op", "output", "params", "MACs", f"FLOPs[{conv.name}]", "output mem", *rf_head]]
+        out += [""] + _align(rows + _layer_rows(a, fields), right=(3, 4, 5, 6, 7, 8, 9))
     return "\n".join(out)
 
 
-def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
+def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] | None = None,
+                    fields: "ReceptiveFields | None" = None) -> str:
     conv = a.convention
     out = [
         printable(f"### {a.arch} ({config_str(a.config)})" if a.config else f"### {a.arch}"),
@@ -142,6 +171,9 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
         "|---|---:|---:|",
     ]
     out += [f"| {k} | {v} | {g} |" for k, v, g in _totals_rows(a)]
+    line = rf_line(fields)
+    if line:
+        out += ["", line[0].upper() + line[1:] + "."]
     if a.uncounted:
         out += ["", f"Not counted by `{conv.name}`: " + ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())]
     if conv.caveat:
@@ -155,20 +187,23 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
             for p in published
         ]
     if layers:
-        out += ["", "| layer | op | output | params | MACs | FLOPs | output mem |", "|---|---|---|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(r) + " |" for r in _layer_rows(a)]
+        rf = fields is not None
+        out += ["", "| layer | op | output | params | MACs | FLOPs | output mem |" + (" rf | jump | rf pad |" if rf else ""),
+                "|---|---|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if rf else "")]
+        out += ["| " + " | ".join(r) + " |" for r in _layer_rows(a, fields)]
     return "\n".join(out)
 
 
-def render_csv(a: Analysis, *, layers: bool = False) -> str:
+def render_csv(a: Analysis, *, layers: bool = False, fields: "ReceptiveFields | None" = None) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if layers:
         w.writerow(["name", "op", "output_shape", "params", "macs", "flops", "activations",
-                    "output_bytes", "param_bytes", "traffic_bytes"])
+                    "output_bytes", "param_bytes", "traffic_bytes", *(RF_CELLS if fields is not None else ())])
         for c in a.layers:
+            rf = [fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else []
             w.writerow([c.name, c.op, fmt_shape(c.output_shape), c.params, c.macs, c.flops,
-                        c.activations, c.output_bytes, c.param_bytes, c.traffic_bytes])
+                        c.activations, c.output_bytes, c.param_bytes, c.traffic_bytes, *rf])
     else:
         keys = list(a.totals)
         w.writerow(["arch", *a.config, "batch", "dtype", "convention", *keys])
@@ -176,14 +211,16 @@ def render_csv(a: Analysis, *, layers: bool = False) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-def render(a: Analysis, fmt: str, *, layers: bool = False, published: list[dict] | None = None) -> str:
+def render(a: Analysis, fmt: str, *, layers: bool = False, published: list[dict] | None = None,
+           fields: "ReceptiveFields | None" = None) -> str:
+    """``fields``: the network's receptive fields (a line and, with ``layers``, three columns)."""
     if fmt == "json":
-        return json.dumps(to_dict(a, layers=layers, published=published), indent=2)
+        return json.dumps(to_dict(a, layers=layers, published=published, fields=fields), indent=2)
     if fmt == "csv":
-        return render_csv(a, layers=layers)
+        return render_csv(a, layers=layers, fields=fields)
     if fmt == "markdown":
-        return render_markdown(a, layers=layers, published=published)
-    return render_table(a, layers=layers, published=published)
+        return render_markdown(a, layers=layers, published=published, fields=fields)
+    return render_table(a, layers=layers, published=published, fields=fields)
 
 
 def _cell(v: Any) -> str:

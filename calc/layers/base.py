@@ -21,6 +21,11 @@ Each layer answers four questions:
     named per-sample quantities the counting conventions weigh
     (``macs``, ``bias``, ``elems``, ``in``, ``out``, ``window`` ...);
     see :mod:`calc.conventions`;
+``rf_window(inputs)``
+    its receptive-field closed form: what one output position reads of its input
+    (kernel, stride, padding, dilation per axis; :class:`~calc.layers.spatial.RFWindow`),
+    composed by :mod:`calc.receptive`; the identity for the traits below, ``None`` (no
+    closed form, reported as unknown) for a type that defines none.
 Traits of a layer family are class attributes, read by the analyses that care:
 
 ``aliases_input``
@@ -57,6 +62,7 @@ from pydantic import BaseModel, ConfigDict
 
 from calc.errors import CalcError, ShapeError
 from calc.layers.backward import Grads, Saved
+from calc.layers.spatial import IDENTITY, RFWindow
 
 Shape = tuple[int, ...]
 
@@ -157,6 +163,13 @@ class Layer(BaseModel):
 
     def trains_as_view(self) -> bool:
         return self.aliases_input
+
+    def rf_window(self, inputs: list[Shape]) -> RFWindow | None:
+        """What one output position reads of each input: the identity for element-wise
+        layers, views and channel permutations; None (no closed form) otherwise."""
+        if self.elementwise or self.aliases_input or self.reorders_channels:
+            return IDENTITY
+        return None
 
     # -- helpers ---------------------------------------------------------
     def check_arity(self, inputs: list[Shape]) -> None:

@@ -6,7 +6,7 @@ from pydantic import model_validator
 from calc.errors import ShapeError
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, Shape, fmt_shape, register
-from calc.layers.spatial import IntPair, Padding, check_positive, pair, window_out_2d
+from calc.layers.spatial import WHOLE, IntPair, Padding, check_positive, conv_window, pair, window_out_2d
 
 
 @register
@@ -72,6 +72,12 @@ class Conv2d(Layer):
         ho, wo = window_out_2d("Conv2d", h, w, self.kernel_size, self.stride, self.padding, self.dilation)
         return (self.out_channels, ho, wo)
 
+    def rf_window(self, inputs):
+        """The kernel, stride, top/left padding and dilation (groups do not change what a
+        position sees spatially)."""
+        _, h, w = self.spatial_input(inputs)
+        return conv_window(self.kernel_size, self.stride, self.padding, self.dilation, (h, w))
+
     def weight_per_output(self, inputs) -> int:
         kh, kw = pair(self.kernel_size)
         return self._in_channels(inputs) // self.groups * kh * kw
@@ -133,6 +139,9 @@ class Linear(Layer):
     def output_shape(self, inputs):
         self._in_features(inputs)
         return (self.out_features,)
+
+    def rf_window(self, inputs):
+        return WHOLE  # every output reads every input feature
 
     def param_counts(self, inputs):
         return {"weights": self._in_features(inputs) * self.out_features,

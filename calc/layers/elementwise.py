@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, numel, register
+from calc.layers.spatial import IDENTITY
 
 
 @register
@@ -89,6 +90,9 @@ class LRN(Layer):
         n = self.counts(inputs, output)
         return (Saved.input(), Saved.new(n["padded"]), Saved.new(n["elems"]), Saved.new(n["elems"]))
 
+    def rf_window(self, inputs):
+        return IDENTITY  # its window runs across channels: spatially 1x1
+
 
 class Activation(Layer):
     """Base of the element-wise activations: one output per input element.
@@ -170,6 +174,9 @@ class Softmax(Layer):
 
     def saved_for_backward(self, inputs, output, grads: Grads):
         return (Saved.output(),)
+
+    def rf_window(self, inputs):
+        return IDENTITY  # over the channels of one position
 
 
 @register

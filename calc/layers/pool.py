@@ -5,13 +5,18 @@ area (the comparisons or additions a direct implementation performs).
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from math import gcd
 
 from pydantic import model_validator
 
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, numel, register
-from calc.layers.spatial import IntPair, check_positive, pair, window_out_2d
+from calc.layers.spatial import WHOLE, IntPair, RFWindow, check_positive, conv_window, pair, window_out_2d
+
+CEIL_NOTE = ("ceil mode adds a last row/column whose window starts inside the input and runs "
+             "past its bottom/right edge (implicit padding there): rf, jump and padding, which "
+             "the top/left edge fixes, are unchanged")
 
 
 class _Pool2d(Layer):
@@ -39,6 +44,15 @@ class _Pool2d(Layer):
         kh, kw = pair(self.kernel_size)
         out = numel(output)
         return {"in": numel(inputs[0]), "out": out, "window": out * kh * kw}
+
+    def rf_window(self, inputs):
+        _, h, w = self.spatial_input(inputs)
+        note = None
+        if self.ceil_mode:
+            floor = window_out_2d(self.op, h, w, self.kernel_size, self.effective_stride, self.padding)
+            if floor != self.output_shape(inputs)[1:]:
+                note = CEIL_NOTE
+        return conv_window(self.kernel_size, self.effective_stride, self.padding, 1, (h, w), note)
 
 
 @register
@@ -117,6 +131,9 @@ class GlobalAvgPool2d(Layer):
     def saved_for_backward(self, inputs, output, grads: Grads):
         return ()  # see _mean_backward
 
+    def rf_window(self, inputs):
+        return WHOLE
+
 
 def _adaptive_windows(size: int, out: int) -> int:
     """Sum of PyTorch's adaptive window lengths along one axis (window i spans
@@ -170,3 +187,31 @@ class AdaptiveAvgPool2d(Layer):
 
     def saved_for_backward(self, inputs, output, grads: Grads):
         return () if self.is_global else (Saved.input(),)
+
+    def rf_window(self, inputs):
+        """A global pool at ``output_size=1``; a fixed window ``size / out`` where ``out``
+        divides the input; otherwise the windows vary in length and position, and the
+        window is the tightest affine bound of them, stride ``size / out`` (a Fraction)."""
+        _, h, w = self.spatial_input(inputs)
+        outs = pair(self.output_size)
+        if outs == (1, 1):
+            return WHOLE
+        axes = [_adaptive_axis(n, m) for n, m in zip((h, w), outs)]
+        exact = all(n % m == 0 for n, m in zip((h, w), outs))
+        note = None if exact else (f"adaptive windows vary ({h}x{w} to {outs[0]}x{outs[1]}): "
+                                   "an affine bound of them")
+        return RFWindow(kernel=tuple(a[0] for a in axes), stride=tuple(a[1] for a in axes),
+                        padding=tuple(a[2] for a in axes), exact=exact, note=note)
+
+
+def _adaptive_axis(size: int, out: int) -> tuple:
+    """(kernel, stride, padding) of the affine window that contains every adaptive window
+    ``floor(i size / out) .. ceil((i + 1) size / out) - 1``: exact when ``out`` divides ``size``."""
+    if size % out == 0:
+        return size // out, size // out, 0
+    stride = Fraction(size, out)
+    starts = [i * size // out for i in range(out)]
+    ends = [-(-(i + 1) * size // out) - 1 for i in range(out)]
+    pad = max(i * stride - a for i, a in enumerate(starts))
+    kernel = max(b - (i * stride - pad) for i, b in enumerate(ends)) + 1
+    return kernel, stride, pad

@@ -1,8 +1,9 @@
 """Sliding-window arithmetic shared by convolutions and pooling."""
 from __future__ import annotations
 
+from fractions import Fraction
 from math import ceil
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 from calc.errors import ShapeError
 
@@ -102,3 +103,73 @@ def window_out_2d(op, h, w, kernel, stride, padding, dilation=1, ceil_mode=False
         window_out(op, "H", h, kh, sh, ph, dh, ceil_mode),
         window_out(op, "W", w, kw, sw, pw, dw, ceil_mode),
     )
+
+
+# -- receptive fields -----------------------------------------------------------
+
+#: a position or length in input pixels: an int, or a Fraction where a layer reads its
+#: input at a fractional step (a transposed conv or an upsampling: jump 1/s)
+Num = Union[int, Fraction]
+
+
+class RFWindow(NamedTuple):
+    """What one output position of a layer reads from its input, per axis ``(H, W)``:
+    output index ``o`` reads input positions ``o * stride - padding + dilation * t`` for
+    ``t = 0 .. kernel - 1`` (PyTorch's convolution; ``padding`` is the top/left padding,
+    the bottom/right one only adds positions).  A layer returns one from ``rf_window``;
+    :mod:`calc.receptive` composes them (Araujo et al. 2019).
+
+    ``whole``: every output reads its whole input (global pooling, a fully connected
+    layer).  ``exact=False``: the window is an affine *bound* of windows that vary with the
+    position (adaptive pooling whose output does not divide its input); ``note`` says why,
+    or how the layer shapes the field (a ceil-mode pool's last window).
+
+    Fractional steps plug in as Fractions: a layer that reads its input at ``1/s`` of a
+    pixel per output position (``ConvTranspose2d(k, s, p, d)``: ``kernel = d (k - 1) / s + 1``,
+    ``stride = 1 / s``, ``padding = (d (k - 1) - p) / s``; nearest upsampling by ``f``:
+    ``kernel = (2f - 1) / f``, ``stride = 1 / f``, ``padding = (f - 1) / f``) reads the
+    integer positions inside the real interval ``[o * stride - padding, ... + span - 1]``.
+    Such a layer returns its window and needs nothing else: the composed field then has a
+    fractional jump, and :mod:`calc.receptive` reports it as a bound (the pixels a position
+    sees are among the integers inside its interval; each layer rounds, the composition
+    does not).
+    """
+
+    kernel: tuple[Num, Num] = (1, 1)
+    stride: tuple[Num, Num] = (1, 1)
+    padding: tuple[Num, Num] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    whole: bool = False
+    exact: bool = True
+    note: str | None = None
+
+    @property
+    def span(self) -> tuple[Num, Num]:
+        """The dilated kernel, ``dilation * (kernel - 1) + 1``, per axis."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+
+#: each output position reads the input position it sits at (element-wise layers, views)
+IDENTITY = RFWindow()
+#: each output reads all of its input (global pooling, fully connected layers)
+WHOLE = RFWindow(whole=True)
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> int:
+    """Top/left padding of TF's ``"same"`` (and PyTorch's ``padding="same"``): the total
+    ``(out - 1) * stride + span - size`` is split with the odd pixel at the bottom/right."""
+    out = ceil(size / stride)
+    return max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0) // 2
+
+
+def conv_window(kernel: IntPair, stride: IntPair, padding: Padding, dilation: IntPair,
+                in_hw: tuple[int, int], note: str | None = None) -> RFWindow:
+    """The receptive-field window of a sliding-window layer on an ``in_hw`` input."""
+    k, s, d = pair(kernel), pair(stride), pair(dilation)
+    if padding == "same":
+        p = tuple(same_padding(n, *ksd) for n, ksd in zip(in_hw, zip(k, s, d)))
+    elif padding == "valid":
+        p = (0, 0)
+    else:
+        p = pair(padding)
+    return RFWindow(kernel=k, stride=s, padding=p, dilation=d, note=note)

@@ -6,7 +6,7 @@ from pydantic import model_validator
 from calc.errors import ShapeError
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Impl, Layer, fmt_shape, numel, register, same_dims
-from calc.layers.spatial import Sides, check_positive
+from calc.layers.spatial import IDENTITY, RFWindow, Sides, check_positive
 
 
 def _shapes(inputs) -> str:
@@ -48,6 +48,9 @@ class Mul(Layer):
             raise ShapeError(f"Mul needs equal shapes or a (C,1,1) gate, received {_shapes(inputs)}")
         return a
 
+    def rf_window(self, inputs):
+        return IDENTITY  # a (C, 1, 1) gate reads its one position everywhere: calc.receptive broadcasts it
+
     def counts(self, inputs, output):
         return {"elems": numel(output)}
 
@@ -75,6 +78,9 @@ class Concat(Layer):
         if not all(same_dims(s[1:], inputs[0][1:]) for s in inputs[1:]):
             raise ShapeError(f"Concat needs equal spatial sizes, received {_shapes(inputs)}")
         return (sum(s[0] for s in inputs),) + inputs[0][1:]
+
+    def rf_window(self, inputs):
+        return IDENTITY
 
 
 @register
@@ -184,6 +190,11 @@ class ZeroPad2d(Layer):
         c, h, w = self.spatial_input(inputs)
         left, right, top, bottom = self.sides
         return (c, h + top + bottom, w + left + right)
+
+    def rf_window(self, inputs):
+        """Top and left padding shift the positions; bottom and right only add some."""
+        left, _, top, _ = self.sides
+        return RFWindow(padding=(top, left))
 
     def counts(self, inputs, output):
         return {"out": numel(output)}
