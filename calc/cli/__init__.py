@@ -54,8 +54,8 @@ HINTS = {"--width": "--alpha", "--width-mult": "--alpha", "--width-multiplier": 
 def _message(e: click.ClickException) -> str:
     text = e.format_message()
     name = getattr(e, "option_name", None)
-    if isinstance(e, click.NoSuchOption) and name in HINTS and "Did you mean" not in text:
-        text = f"{text.rstrip('.')}; did you mean {HINTS[name]}? (see 'calc COMMAND --help')"
+    if isinstance(e, click.NoSuchOption) and name in HINTS:  # ours over click's spelling guess
+        text = f"No such option {name!r}; did you mean {HINTS[name]}? (see 'calc COMMAND --help')"
     return text
 
 

@@ -20,8 +20,10 @@ from calc.cli.train import STEP_COLUMNS, step_totals, train_option
 @dtype_option
 @convention_option()
 @click.option("--layers", is_flag=True, help="Add the per-layer breakdown.")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="With --layers: group layers by dotted-name prefixes of up to N parts, as a tree.")
 @format_option()
-def arch(target, batch, dtype, convention, layers, fmt):
+def arch(target, batch, dtype, convention, layers, depth, fmt):
     """Count the costs of architecture NAME (a built-in or a spec file).
 
     \b
@@ -30,6 +32,7 @@ def arch(target, batch, dtype, convention, layers, fmt):
       calc arch mobilenet_v1 --res 160 --layers
       calc arch mobilenet_v2 --batch 8 --dtype fp16 --convention flops --format json
       calc arch examples/tiny_resnet.yaml -p depth=56
+      calc arch resnet50 --layers --depth 2         # stages and blocks, as a tree
     """
     from calc.cli.render import render
     from calc.counting import analyze
@@ -39,7 +42,8 @@ def arch(target, batch, dtype, convention, layers, fmt):
     analysis = analyze(net, batch=batch, dtype=dtype, convention=convention)
     published = published_for(target.arch, analysis) if fmt != "csv" else None
     fields = receptive_fields(net) if fmt != "csv" or layers else None
-    click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published, fields=fields))
+    click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published, fields=fields,
+                      net=net, depth=depth))
 
 
 def published_for(spec, analysis) -> list[dict]:
@@ -132,7 +136,7 @@ def breakdown(target, by, depth, top, metric, with_rf, convention, batch, dtype,
     else:
         rows = group(net, a, by, depth)
         cols = ["group", "layers", "macs", "macs_share", "params", "params_share", "weights_share",
-                "flops", "feature_bytes", "traffic_bytes"]
+                *(["flops"] if convention != "macs" else []), "feature_bytes", "traffic_bytes"]
         if with_rf:
             _stage_fields(net, a, rows, depth)
             cols += ["rf", "jump", "rf_padding"]
@@ -197,8 +201,8 @@ def compare(targets, shared, batch, dtype, convention, train, fmt):
         totals = analyze(net, batch=batch, dtype=dtype, convention=convention).totals if train is None \
             else step_totals(net, batch, dtype, convention, train)
         rows.append({"arch": net.name, "config": config_str(net.config), **totals})
-    cols = ["arch", "config", "params", "macs", "flops", "activations", "feature_memory_bytes",
-            "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
+    cols = ["arch", "config", "params", "macs", *(["flops"] if convention != "macs" else []), "activations",
+            "feature_memory_bytes", "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes"]
     if train is not None:
         cols = ["arch", "config", *STEP_COLUMNS]
     step = "" if train is None else f", training step ({train})"
@@ -276,7 +280,8 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
                       count=count)
     keys = [k for k in values if not grid.varies_fastest(spec, values, k)] + \
         [k for k in values if grid.varies_fastest(spec, values, k)]
-    cols = keys + ["params", "macs", "flops", "peak_memory_bytes", "feature_memory_bytes", "param_memory_bytes"]
+    cols = keys + ["params", "macs", *(["flops"] if convention != "macs" else []), "peak_memory_bytes",
+                   "feature_memory_bytes", "param_memory_bytes"]
     if train is not None:
         cols = keys + STEP_COLUMNS
     if device is not None:

@@ -89,13 +89,76 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
 RF_CELLS = ("rf", "jump", "rf_padding")
 
 
-def _layer_rows(a: Analysis, fields: "ReceptiveFields | None" = None) -> list[list[str]]:
-    return [
-        [c.name, c.op, fmt_shape(c.output_shape), grouped(c.params), grouped(c.macs),
-         grouped(c.flops), binary(c.output_bytes)]
-        + ([fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else [])
-        for c in a.layers
-    ]
+def _window(layer) -> str:
+    """``3x3/2 g32 d2``: kernel, stride, groups and dilation of a conv or pool ("" otherwise)."""
+    from calc.layers.spatial import pair
+
+    k = getattr(layer, "kernel_size", None)
+    if k is None or isinstance(k, str):
+        return ""
+    kh, kw = pair(k)
+    text = f"{kh}x{kw}"
+    stride = getattr(layer, "effective_stride", None) or getattr(layer, "stride", 1)
+    if pair(stride) != (1, 1):
+        sh, sw = pair(stride)
+        text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
+    if getattr(layer, "groups", 1) != 1:
+        text += f" g{layer.groups}"
+    if pair(getattr(layer, "dilation", 1)) != (1, 1):
+        text += f" d{pair(layer.dilation)[0]}"
+    return text
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f}%" if whole else "-"
+
+
+def _layer_rows(a: Analysis, fields: "ReceptiveFields | None" = None, net=None,
+                depth: int | None = None) -> list[list[str]]:
+    """One row per layer (with ``depth``: per dotted-name prefix of up to ``depth`` parts, as an
+    indented tree, each group the sum of its layers), then a totals row."""
+    total_macs = a.totals["macs"]
+    rows = []
+    if depth is None:
+        for c in a.layers:
+            layer = net[c.name].layer if net is not None else None
+            rows.append([c.name, c.op, fmt_shape(c.output_shape), _window(layer) if layer is not None else "",
+                         grouped(c.params), grouped(c.macs), _share(c.macs, total_macs), grouped(c.flops),
+                         binary(c.output_bytes)]
+                        + ([fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else []))
+    else:
+        groups: dict[str, dict[str, Any]] = {}
+        for c in a.layers:
+            parts = c.name.split(".")
+            for level in range(1, min(depth, len(parts)) + 1):
+                key = ".".join(parts[:level])
+                g = groups.setdefault(key, {"level": level, "layers": 0, "params": 0, "macs": 0, "flops": 0,
+                                            "bytes": 0, "last": c, "op": c.op})
+                g["layers"] += 1
+                for k, v in (("params", c.params), ("macs", c.macs), ("flops", c.flops), ("bytes", c.output_bytes)):
+                    g[k] += v
+                g["last"] = c
+        for key, g in groups.items():
+            name = "  " * (g["level"] - 1) + key.split(".")[-1]
+            op = g["op"] if g["layers"] == 1 else f"{g['layers']} layers"
+            last = g["last"]
+            window = _window(net[last.name].layer) if net is not None and g["layers"] == 1 else ""
+            rows.append([name, op, fmt_shape(last.output_shape), window, grouped(g["params"]), grouped(g["macs"]),
+                         _share(g["macs"], total_macs), grouped(g["flops"]), binary(g["bytes"])]
+                        + ([fields.cells(last.name)[k] for k in RF_CELLS] if fields is not None else []))
+    rows.append(["total", f"{len(a.layers)} layers", "", "", grouped(a.totals["params"]), grouped(total_macs),
+                 "100.00%" if total_macs else "-", grouped(a.totals["flops"]),
+                 binary(sum(c.output_bytes for c in a.layers))] + (["", "", ""] if fields is not None else []))
+    return rows
+
+
+def costliest(a: Analysis, k: int = 3) -> str:
+    """``costliest: stage4.conv 23.1%, ...``: the layers with the most MACs."""
+    total = a.totals["macs"]
+    if not total:
+        return ""
+    top = sorted(a.layers, key=lambda c: c.macs, reverse=True)[:k]
+    return "costliest layers (MACs): " + ", ".join(f"{c.name} {_share(c.macs, total)}" for c in top)
 
 
 def _align(rows: list[list[str]], right: Iterable[int]) -> list[str]:
@@ -128,8 +191,11 @@ def _published_lines(published: list[dict], convention: str) -> list[str]:
     return lines
 
 
+LAYER_HEAD = ["layer", "op", "output", "window", "params", "MACs", "MACs %", "FLOPs", "output mem"]
+
+
 def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | None = None,
-                 fields: "ReceptiveFields | None" = None) -> str:
+                 fields: "ReceptiveFields | None" = None, net=None, depth: int | None = None) -> str:
     conv = a.convention
     head = [
         printable(f"{a.arch} ({config_str(a.config)})" if a.config else a.arch),
@@ -154,13 +220,17 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
         out += [""] + tail
     if layers:
         rf_head = ["rf", "jump", "rf pad"] if fields is not None else []
-        rows = [["layer", "op", "output", "params", "MACs", f"FLOPs[{conv.name}]", "output mem", *rf_head]]
-        out += [""] + _align(rows + _layer_rows(a, fields), right=(3, 4, 5, 6, 7, 8, 9))
+        head = [*LAYER_HEAD[:7], f"FLOPs[{conv.name}]", LAYER_HEAD[8], *rf_head]
+        rows = _layer_rows(a, fields, net, depth)
+        out += [""] + _align([head] + rows, right=range(4, len(head)))
+        top = costliest(a)
+        if top:
+            out += ["", top]
     return "\n".join(out)
 
 
 def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] | None = None,
-                    fields: "ReceptiveFields | None" = None) -> str:
+                    fields: "ReceptiveFields | None" = None, net=None, depth: int | None = None) -> str:
     conv = a.convention
     out = [
         printable(f"### {a.arch} ({config_str(a.config)})" if a.config else f"### {a.arch}"),
@@ -188,9 +258,12 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
         ]
     if layers:
         rf = fields is not None
-        out += ["", "| layer | op | output | params | MACs | FLOPs | output mem |" + (" rf | jump | rf pad |" if rf else ""),
-                "|---|---|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if rf else "")]
-        out += ["| " + " | ".join(r) + " |" for r in _layer_rows(a, fields)]
+        out += ["", "| " + " | ".join(LAYER_HEAD) + " |" + (" rf | jump | rf pad |" if rf else ""),
+                "|---|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if rf else "")]
+        out += ["| " + " | ".join(r) + " |" for r in _layer_rows(a, fields, net, depth)]
+        top = costliest(a)
+        if top:
+            out += ["", top]
     return "\n".join(out)
 
 
@@ -204,6 +277,10 @@ def render_csv(a: Analysis, *, layers: bool = False, fields: "ReceptiveFields | 
             rf = [fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else []
             w.writerow([c.name, c.op, fmt_shape(c.output_shape), c.params, c.macs, c.flops,
                         c.activations, c.output_bytes, c.param_bytes, c.traffic_bytes, *rf])
+        t = a.totals  # the totals, as the last row (name "total", no op)
+        w.writerow(["total", "", "", t["params"], t["macs"], t["flops"], t["activations"],
+                    t["feature_memory_bytes"], t["param_memory_bytes"], t["memory_traffic_bytes"],
+                    *([""] * len(RF_CELLS) if fields is not None else [])])
     else:
         keys = list(a.totals)
         w.writerow(["arch", *a.config, "batch", "dtype", "convention", *keys])
@@ -212,25 +289,47 @@ def render_csv(a: Analysis, *, layers: bool = False, fields: "ReceptiveFields | 
 
 
 def render(a: Analysis, fmt: str, *, layers: bool = False, published: list[dict] | None = None,
-           fields: "ReceptiveFields | None" = None) -> str:
-    """``fields``: the network's receptive fields (a line and, with ``layers``, three columns)."""
+           fields: "ReceptiveFields | None" = None, net=None, depth: int | None = None) -> str:
+    """``fields``: the network's receptive fields (a line and, with ``layers``, three columns);
+    ``net``: the network (the layers' windows); ``depth``: group the layer table by dotted
+    prefixes of up to that many parts, as a tree."""
     if fmt == "json":
         return json.dumps(to_dict(a, layers=layers, published=published, fields=fields), indent=2)
     if fmt == "csv":
         return render_csv(a, layers=layers, fields=fields)
     if fmt == "markdown":
-        return render_markdown(a, layers=layers, published=published, fields=fields)
-    return render_table(a, layers=layers, published=published, fields=fields)
+        return render_markdown(a, layers=layers, published=published, fields=fields, net=net, depth=depth)
+    return render_table(a, layers=layers, published=published, fields=fields, net=net, depth=depth)
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any, column: str = "") -> str:
+    """A value as a person reads it: exact grouped integers, bytes in binary units (a column
+    named ``*_bytes``), shares as percentages (``*_share``, ``share``).  Machine formats
+    (CSV, JSON) keep the raw numbers."""
     if isinstance(v, bool) or v is None:
         return "" if v is None else str(v).lower()
+    if isinstance(v, (int, float)) and column.endswith("_bytes"):
+        return binary(v)
+    if isinstance(v, (int, float)) and (column.endswith("_share") or column == "share"):
+        return f"{100 * v:.2f}%"
     if isinstance(v, int):
         return grouped(v)
     if isinstance(v, float):
         return f"{v:.4g}"
     return printable(str(v))
+
+
+#: the heading a person reads for a machine column name (table and Markdown)
+HEADINGS = {"feature_memory_bytes": "feature mem", "peak_memory_bytes": "peak mem",
+            "param_memory_bytes": "param mem", "memory_traffic_bytes": "traffic", "feature_bytes": "feature mem",
+            "traffic_bytes": "traffic", "output_bytes": "output mem", "param_bytes": "param mem",
+            "macs_share": "MACs %", "params_share": "params %", "weights_share": "weights %", "share": "share",
+            "grad_bytes": "grads", "optimizer_bytes": "optimizer", "saved_activation_bytes": "saved acts",
+            "peak_bytes": "peak", "backward_working_bytes": "backward working"}
+
+
+def heading(column: str) -> str:
+    return HEADINGS.get(column, column)
 
 
 def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = "",
@@ -246,17 +345,18 @@ def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = 
         for r in rows:
             w.writerow([r.get(c, "") for c in columns])
         return buf.getvalue().rstrip("\n")
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    cells = [[_cell(r.get(c), c) for c in columns] for r in rows]
     right = {i for i, c in enumerate(columns)
              if any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)}
+    heads = [heading(c) for c in columns]
     if fmt == "markdown":
-        out = [f"### {title}", ""] if title else []
-        out += ["| " + " | ".join(columns) + " |",
+        out = [f"### {printable(title)}", ""] if title else []
+        out += ["| " + " | ".join(heads) + " |",
                 "|" + "|".join("---:" if i in right else "---" for i in range(len(columns))) + "|"]
         out += ["| " + " | ".join(r) + " |" for r in cells]
         return "\n".join(out + ([""] + footer if footer else []))
-    out = [title, ""] if title else []
-    out += _align([list(columns)] + cells, right=right)
+    out = [printable(title), ""] if title else []
+    out += _align([heads] + cells, right=right)
     return "\n".join(out + ([""] + footer if footer else []))
 
 
@@ -304,15 +404,15 @@ def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: st
     if fmt == "markdown":
         if title:
             write(f"### {title}\n")
-        write("| " + " | ".join(columns) + " |\n|" + "|".join("---" for _ in columns) + "|")
+        write("| " + " | ".join(heading(c) for c in columns) + " |\n|" + "|".join("---" for _ in columns) + "|")
         for r in rows:
-            chunk.append("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
+            chunk.append("| " + " | ".join(_cell(r.get(c), c) for c in columns) + " |")
             flush()
         flush(True)
         return
     if title:
         write(title + "\n")
-    widths = [len(c) for c in columns]
+    widths = [len(heading(c)) for c in columns]
     pending: list[dict] = []
     right: set[int] = set()
     header = True
@@ -321,11 +421,11 @@ def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: st
         nonlocal header
         right.update(i for i, c in enumerate(columns)
                      if any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in pending))
-        cells = [[_cell(r.get(c)) for c in columns] for r in pending]
+        cells = [[_cell(r.get(c), c) for c in columns] for r in pending]
         for row in cells:
             for i, cell in enumerate(row):
                 widths[i] = max(widths[i], len(cell))
-        lines = ([list(columns)] if header else []) + cells
+        lines = ([[heading(c) for c in columns]] if header else []) + cells
         write("\n".join("  ".join(c.rjust(w) if i in right else c.ljust(w)
                                    for i, (c, w) in enumerate(zip(line, widths))).rstrip() for line in lines))
         header = False

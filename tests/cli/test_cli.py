@@ -44,7 +44,10 @@ def test_layers_csv_and_markdown(cli):
     code, out, _ = cli("arch", "mobilenet_v1", "--layers", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and rows[0]["name"] == "stem.conv"
-    assert sum(int(r["macs"]) for r in rows) == 568_740_352
+    # the last row holds the totals (issue 19: CSV kept only the layers)
+    *layer_rows, total = rows
+    assert total["name"] == "total" and int(total["macs"]) == 568_740_352
+    assert sum(int(r["macs"]) for r in layer_rows) == 568_740_352
     code, out, _ = cli("arch", "mobilenet_v1", "--format", "csv")
     (row,) = csv.DictReader(io.StringIO(out))
     assert row["macs"] == "568740352" and row["alpha"] == "1.0"
