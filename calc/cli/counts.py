@@ -46,6 +46,14 @@ def arch(target, batch, dtype, convention, layers, depth, fmt):
                       net=net, depth=depth))
 
 
+def caveat(convention: str) -> list[str]:
+    """The convention's caveat (``paddle``: counts that can be negative), for a table's footer."""
+    from calc.conventions import get_convention
+
+    note = get_convention(convention).caveat
+    return [f"note: {note}"] if note else []
+
+
 def published_for(spec, analysis) -> list[dict]:
     """The published numbers of exactly the analysed configuration of a built-in, each
     recomputed from ``analysis`` and judged (none for a user's spec file, even one named
@@ -141,7 +149,8 @@ def breakdown(target, by, depth, top, metric, with_rf, convention, batch, dtype,
             _stage_fields(net, a, rows, depth)
             cols += ["rf", "jump", "rf_padding"]
     click.echo(render_rows(rows, cols, fmt, title=title,
-                           payload={"arch": net.name, "config": net.config, "by": by, "rows": rows}))
+                           payload={"arch": net.name, "config": net.config, "by": by, "rows": rows},
+                           footer=caveat(convention)))
 
 
 def _stage_fields(net, a, rows: list[dict], depth: int) -> None:
@@ -208,7 +217,7 @@ def compare(targets, shared, batch, dtype, convention, train, fmt):
     step = "" if train is None else f", training step ({train})"
     click.echo(render_rows(rows, cols, fmt, title=f"batch {batch}, {dtype}, convention {convention}{step}",
                            payload={"batch": batch, "dtype": dtype, "convention": convention, "train": train,
-                                    "results": rows}))
+                                    "results": rows}, footer=caveat(convention)))
 
 
 #: the most points one sweep may ask for (it streams, but it must end)
@@ -295,7 +304,7 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
     stream_rows(rows, cols, fmt, title=f"{name}: {n} points, batch {batch}, {dtype}",
                 payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
                          "device": gpu.key if device is not None else None, "train": train},
-                key="points")
+                key="points", footer=caveat(convention))
     if plot_file:
         from calc.plots import plot_sweep
 
@@ -316,7 +325,7 @@ def _progress(rows, n: int):
 
 
 @click.command("list")
-@format_option(("table", "json"))
+@format_option()
 def list_(fmt):
     """List the architectures with their options and allowed values."""
     import json
@@ -332,6 +341,14 @@ def list_(fmt):
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    if fmt in ("csv", "markdown"):
+        from calc.cli.render import render_rows
+
+        flat = [{**{k: r[k] for k in ("name", "family", "summary", "source")},
+                 "options": " ".join(f"--{k} {v['allowed']} (default {v['default']})" for k, v in r["options"].items())}
+                for r in rows]
+        click.echo(render_rows(flat, ["name", "family", "summary", "options", "source"], fmt))
+        return
     for r in rows:
         opts = "  ".join(f"--{k} {v['allowed']} (default {v['default']})" for k, v in r["options"].items())
         click.echo(f"{r['name']:<22} {r['summary']}")
@@ -339,10 +356,23 @@ def list_(fmt):
 
 
 @click.command()
-def conventions():
+@format_option()
+def conventions(fmt):
     """List the counting conventions: what each counts and where its rules come from."""
+    import json
+
     from calc.conventions import conventions as table
 
+    rows = [{"name": c.name, "title": c.title, "counts": c.summary, "params": c.params_summary or "the true count",
+             "note": c.caveat, "source": c.source} for c in table().values()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt in ("csv", "markdown"):
+        from calc.cli.render import render_rows
+
+        click.echo(render_rows(rows, ["name", "title", "counts", "params", "note", "source"], fmt))
+        return
     for c in table().values():
         lines = [f"{c.name:<8} {c.title}", f"{'':<8} counts: {c.summary}"]
         if c.params_summary:

@@ -361,7 +361,8 @@ def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = 
 
 
 def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str = "",
-                payload: dict | None = None, key: str = "rows", write=None, block: int = 1000) -> None:
+                payload: dict | None = None, key: str = "rows", write=None, block: int = 1000,
+                footer: list[str] | None = None) -> None:
     """:func:`render_rows` for a stream of records, written as they come (a million-point
     sweep is never held in memory): CSV and Markdown row by row, JSON as ``payload`` with
     the records under ``key``, the table in blocks of ``block`` rows (each block at least
@@ -409,6 +410,8 @@ def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: st
             chunk.append("| " + " | ".join(_cell(r.get(c), c) for c in columns) + " |")
             flush()
         flush(True)
+        if footer:
+            write("\n" + "\n".join(footer))
         return
     if title:
         write(title + "\n")
@@ -437,3 +440,5 @@ def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: st
             table_block()
     if pending or header:
         table_block()
+    if footer:
+        write("\n" + "\n".join(footer))
