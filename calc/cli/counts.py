@@ -308,7 +308,7 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
     if plot_file:
         from calc.plots import plot_sweep
 
-        plot_sweep(kept, plot_file, title=name)
+        plot_sweep(kept, plot_file, title=name, axes=keys)
 
 
 def _keeping(rows, kept: list):
