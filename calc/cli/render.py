@@ -67,7 +67,8 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
 
 def _layer_rows(a: Analysis) -> list[list[str]]:
     return [
-        [c.name, c.op, fmt_shape(c.output_shape), grouped(c.params), grouped(c.macs),
+        [c.name, f"{c.op} (shares {c.shares})" if c.shares else c.op, fmt_shape(c.output_shape),
+         grouped(c.params), grouped(c.macs),
          grouped(c.flops), binary(c.output_bytes)]
         for c in a.layers
     ]
