@@ -14,7 +14,7 @@ from typing import Any
 from calc.graph import Network
 from calc.registry import ARCHITECTURES, Architecture, Option, get, register
 
-from archs import classic, mobilenet, nasnet, polynet, resnet, shufflenet  # noqa: F401  (registers)
+from archs import classic, mobilenet, nasnet, polynet, resnet, shufflenet, textcnn  # noqa: F401  (registers)
 
 
 def build(name: str, **options: Any) -> Network:
