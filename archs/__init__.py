@@ -14,7 +14,11 @@ from typing import Any
 from calc.graph import Network
 from calc.registry import ARCHITECTURES, Architecture, Option, get, register
 
-from archs import classic, mobilenet, nasnet, polynet, resnet, shufflenet, textcnn  # noqa: F401  (registers)
+from archs import classic, mobilenet, resnet, shufflenet  # noqa: F401  (registers)
+from archs import bn_inception, dpn, inception_v4, xception  # noqa: F401  (registers)
+from archs import densenet, googlenet, inception_v3, mnasnet  # noqa: F401  (registers)
+from archs import efficientnet, ghostnet, mobilenet_v3, regnet  # noqa: F401  (registers)
+from archs import nasnet, polynet, textcnn  # noqa: F401  (registers)
 
 
 def build(name: str, **options: Any) -> Network:
@@ -23,19 +27,24 @@ def build(name: str, **options: Any) -> Network:
 
 
 @cache
-def published() -> tuple:
+def published(arch: str | None = None) -> tuple:
     """The published numbers of the built-in architectures (every ``data/published/*.yaml``,
-    one file per family or source), each resolved to the full configuration it belongs to."""
+    one file per family or source), each resolved to the full configuration it belongs to;
+    with ``arch``, only that architecture's (and only the files that name it are parsed: a
+    cold ``calc arch`` reads two or three files, not every family's)."""
     from importlib import resources
 
-    from calc.datafiles import packaged
+    from calc.datafiles import parse_yaml
     from calc.published import entries, resolve
 
-    files = sorted(f.name for f in resources.files("archs").joinpath("data", "published").iterdir()
-                   if f.name.endswith(".yaml"))
+    folder = resources.files("archs").joinpath("data", "published")
     found = []
-    for name in files:
-        found += entries(packaged("archs", f"data/published/{name}"), f"archs/data/published/{name}")
+    for f in sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name):
+        text = f.read_text(encoding="utf-8")
+        if arch is not None and arch not in text:
+            continue
+        label = f"archs/data/published/{f.name}"
+        found += [p for p in entries(parse_yaml(text, label), label) if arch is None or p.arch == arch]
     return tuple(resolve(found, get))
 
 

@@ -16,7 +16,8 @@ Implementations followed (facts only; the code is our own):
 * Cadene ``pretrainedmodels`` (``senet.py``, ``resnext.py``): resnext101_32x4d,
   resnext101_64x4d, se_resnet*, se_resnext*, senet154.  Its head pools with a fixed
   ``AvgPool2d(7, stride=1)``; senet.py's stem max-pool uses ``ceil_mode=True`` without
-  padding (same 56x56 at 224).
+  padding (same 56x56 at 224).  ``fbresnet.py`` (fbresnet152, Facebook's fb.resnet.torch
+  model): torchvision's ResNet-152 with a bias on every conv and an ``AvgPool2d(7)`` head.
 * PaddleClas ``legendary_models/resnet.py`` and ``model_zoo/resnet_vc.py``: *_vc and *_vd
   (Bag of Tricks, He et al. 2018, arXiv 1812.01187): a deep stem of three 3x3 convs
   (32, 32, 64); vd also downsamples shortcuts with a 2x2 average pool before a stride-1
@@ -127,7 +128,12 @@ class Design:
     se_reduction: int | None = None
     #: head: AdaptiveAvgPool2d(1) (torchvision, Paddle) or AvgPool2d(7, stride=1) (Cadene)
     fixed_pool: bool = False
+    #: the fixed head pool's stride: 1 (Cadene's senet.py, resnext.py) or None, the window
+    #: (fb.resnet.torch's ``AvgPool2d(7)``)
+    pool_stride: int | None = 1
     dropout: float | None = None
+    #: every conv has a bias (fb.resnet.torch, converted from Torch7 by Cadene)
+    conv_bias: bool = False
 
 
 TORCHVISION = Design()
@@ -140,6 +146,9 @@ PADDLE_VD = replace(PADDLE_VC, shortcut="avgpool")
 #: with a fixed AvgPool2d(7) head
 CADENE_RESNEXT = Design(fixed_pool=True)
 #: Cadene's senet.py, after the authors' Caffe models
+#: Cadene's fbresnet.py (Facebook's fb.resnet.torch ResNet-152, converted): torchvision's
+#: layout, a bias on every conv, a fixed AvgPool2d(7) head
+CADENE_FB = Design(fixed_pool=True, pool_stride=None, conv_bias=True)
 CADENE_SE = Design(pool_ceil=True, fixed_pool=True, se_reduction=16)
 CADENE_SE_RESNET = replace(CADENE_SE, stride_on="1x1")
 CADENE_SE_RESNEXT = replace(CADENE_SE, groups=32, width_per_group=4)
@@ -152,18 +161,19 @@ CADENE_SENET154 = replace(CADENE_SE, stem=(64, 64, 128), deep_stem=True, groups=
 
 
 def conv_bn_relu(net: Network, name: str, x: str, out: int, k: int, stride: int = 1,
-                 groups: int = 1, relu: bool = True, n: int | str = "") -> str:
-    """``{name}.conv{n}`` (no bias) -> ``.bn{n}`` -> optional ``.relu{n}``."""
-    return conv_bn(net, name, x, out, k, stride, groups, act=ReLU if relu else None, n=n, act_name="relu")
+                 groups: int = 1, relu: bool = True, n: int | str = "", bias: bool = False) -> str:
+    """``{name}.conv{n}`` (a bias only if ``bias``) -> ``.bn{n}`` -> optional ``.relu{n}``."""
+    return conv_bn(net, name, x, out, k, stride, groups, act=ReLU if relu else None, n=n, act_name="relu",
+                   bias=bias)
 
 
 def stem(net: Network, d: Design) -> str:
     if d.deep_stem:
         x = "input"
         for i, c in enumerate(d.stem, start=1):
-            x = conv_bn_relu(net, "stem", x, c, 3, stride=2 if i == 1 else 1, n=i)
+            x = conv_bn_relu(net, "stem", x, c, 3, stride=2 if i == 1 else 1, n=i, bias=d.conv_bias)
     else:
-        x = conv_bn_relu(net, "stem", "input", d.stem[0], 7, stride=2)
+        x = conv_bn_relu(net, "stem", "input", d.stem[0], 7, stride=2, bias=d.conv_bias)
     pool = MaxPool2d(kernel_size=3, stride=2, ceil_mode=True) if d.pool_ceil else \
         MaxPool2d(kernel_size=3, stride=2, padding=1)
     return net.add("stem.pool", pool, x)
@@ -188,7 +198,7 @@ def shortcut(net: Network, name: str, x: str, out: int, stride: int, d: Design,
         x = net.add(f"{name}.pool", AvgPool2d(kernel_size=2, stride=stride, ceil_mode=True), x)
         stride = 1
     k = 3 if d.shortcut == "conv3x3" and not first_stage else 1
-    return conv_bn_relu(net, name, x, out, k, stride=stride, relu=False)
+    return conv_bn_relu(net, name, x, out, k, stride=stride, relu=False, bias=d.conv_bias)
 
 
 def residual_block(net: Network, name: str, x: str, kind: str, planes: int, stride: int,
@@ -196,16 +206,16 @@ def residual_block(net: Network, name: str, x: str, kind: str, planes: int, stri
     """One basic (3x3, 3x3) or bottleneck (1x1, 3x3, 1x1) block in the reference's forward
     order: main branch, shortcut, squeeze-excitation, ``out += identity``, ReLU."""
     out = planes * EXPANSION[kind]
-    y = x
+    y, b = x, d.conv_bias
     if kind == "basic":
-        y = conv_bn_relu(net, name, y, planes, 3, stride=stride, n=1)
-        y = conv_bn_relu(net, name, y, planes, 3, relu=False, n=2)
+        y = conv_bn_relu(net, name, y, planes, 3, stride=stride, n=1, bias=b)
+        y = conv_bn_relu(net, name, y, planes, 3, relu=False, n=2, bias=b)
     else:
         width = planes * d.width_per_group // 64 * d.groups
         s1, s3 = (stride, 1) if d.stride_on == "1x1" else (1, stride)
-        y = conv_bn_relu(net, name, y, width // d.conv1_div, 1, stride=s1, n=1)
-        y = conv_bn_relu(net, name, y, width, 3, stride=s3, groups=d.groups, n=2)
-        y = conv_bn_relu(net, name, y, out, 1, relu=False, n=3)
+        y = conv_bn_relu(net, name, y, width // d.conv1_div, 1, stride=s1, n=1, bias=b)
+        y = conv_bn_relu(net, name, y, width, 3, stride=s3, groups=d.groups, n=2, bias=b)
+        y = conv_bn_relu(net, name, y, out, 1, relu=False, n=3, bias=b)
     identity = shortcut(net, f"{name}.downsample", x, out, stride, d, first_stage) if project else x
     if d.se_reduction:
         y = squeeze_excite(net, f"{name}.se", y, d.se_reduction)
@@ -213,16 +223,11 @@ def residual_block(net: Network, name: str, x: str, kind: str, planes: int, stri
     return net.add(f"{name}.relu", ReLU(), y)
 
 
-def fixed_pool_head(net: Network, x: str, classes: int, dropout: float | None) -> str:
-    """Cadene's head: AvgPool2d(7, stride=1) -> dropout -> ``x.view`` -> Linear."""
-    c = net[x].shape[0]
-    h, w = net.spatial_size(x)
-    if (h, w) != (7, 7):
-        net.notes.append(
-            f"the reference pools with a fixed AvgPool2d(7, stride=1), made for the 7x7 final map "
-            f"of a 224 input; here the map is {h}x{w}, and calc pools over all of it (kernel "
-            f"{h}x{w}) so the classifier keeps its {c} inputs, as timm's port of the model does")
-    return window_pool_head(net, x, classes, stride=1, dropout=dropout)
+def fixed_pool_head(net: Network, x: str, classes: int, dropout: float | None,
+                    stride: int | None = 1) -> str:
+    """Cadene's head: AvgPool2d(7, stride=1) (fbresnet: ``stride=None``, the window) ->
+    dropout -> ``x.view`` -> Linear."""
+    return window_pool_head(net, x, classes, stride=stride, dropout=dropout, window=7, made_for=224)
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +252,7 @@ def resnet(depth: int, design: Design, res: int, classes: int, variant: str = "v
             x = residual_block(net, f"layer{si}.block{i}", x, spec.block, planes, s, d,
                                project, first_stage=si == 1)
     if d.fixed_pool:
-        fixed_pool_head(net, x, classes, d.dropout)
+        fixed_pool_head(net, x, classes, d.dropout, d.pool_stride)
     else:
         classifier(net, x, classes)  # AdaptiveAvgPool2d module, torch.flatten, Linear
     return net
@@ -305,6 +310,9 @@ RESNETS: dict[str, Entry] = {
     "senet154": Entry(152, CADENE_SENET154, "SENet",
                       "SENet-154 (3-conv stem, 64x4d, 3x3 shortcut convs, dropout 0.2)",
                       f"Hu et al. 2018, arXiv 1709.01507; {CADENE_SRC} senet.py"),
+    "fbresnet152": Entry(152, CADENE_FB, "ResNet",
+                         "ResNet-152 of fb.resnet.torch (torchvision's layout, a bias on every conv)",
+                         f"He et al. 2015, arXiv 1512.03385; {CADENE_SRC} fbresnet.py"),
     "resnet50_vc": Entry(50, PADDLE_VC, "ResNet", "ResNet-50-C (deep 3x3 stem; PaddleClas)",
                          f"He et al. 2018, arXiv 1812.01187, Figure 2b; {PADDLE}/model_zoo/resnet_vc.py"),
     **{f"resnet{n}_vd": Entry(n, PADDLE_VD, "ResNet",

@@ -16,9 +16,10 @@ import click
 from calc.cli import check, counts, latency, spec, train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="calc", prog_name="calc")
-def cli() -> None:
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+@click.version_option(__import__("calc").__version__, prog_name="calc")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Static, analytical costs of convolutional networks: params, MACs, FLOPs
     under a named convention, and memory, from closed-form formulas.
 
@@ -29,12 +30,51 @@ def cli() -> None:
       calc arch mobilenet_v2 --convention thop --format json
       calc arch examples/tiny_resnet.yaml -p depth=56
       calc list
+
+    \b
+    Shell completion (architectures, files, devices, conventions, variants):
+      eval "$(_CALC_COMPLETE=bash_source calc)"     # bash; zsh_source, fish_source too
     """
+    if ctx.invoked_subcommand is None:  # bare `calc`: the help, and no error
+        click.echo(ctx.get_help())
 
 
 for _module in (counts, check, latency, spec, train):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
+
+
+#: options people type for another one, and the one they mean
+HINTS = {"--width": "--alpha", "--width-mult": "--alpha", "--width-multiplier": "--alpha", "--multiplier": "--alpha",
+         "-a": "--alpha", "-w": "--alpha", "--resolution": "--res", "--size": "--res", "--input-size": "--res",
+         "--image-size": "--res", "-r": "--res", "--num-classes": "--classes", "--n-classes": "--classes",
+         "--bs": "--batch", "--batch-size": "--batch", "-b": "--batch", "--precision": "--dtype", "--gpu": "--device"}
+
+
+def _message(e: click.ClickException) -> str:
+    text = e.format_message()
+    name = getattr(e, "option_name", None)
+    if isinstance(e, click.NoSuchOption) and name in HINTS and "Did you mean" not in text:
+        text = f"{text.rstrip('.')}; did you mean {HINTS[name]}? (see 'calc COMMAND --help')"
+    return text
+
+
+def _output_closed() -> bool:
+    try:
+        return sys.stdout is None or sys.stdout.closed
+    except (AttributeError, ValueError):
+        return True
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point stdout at /dev/null so the interpreter's own flush at
+    exit does not print a second error."""
+    import os
+
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives until exit)
+    except OSError:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from calc.errors import CalcError
 
+    if _output_closed():
+        click.echo("calc: error: standard output is closed; nothing to write the result to", err=True)
+        return 2
+
     # A command builds many long-lived objects (layers, nodes, a YAML document) and few
     # cycles: collect the young generation less often, and never rescan what start-up
     # imported.  It halves the time of a 50,000-layer spec file (benchmarks/big_spec.py).
@@ -53,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         rv = cli.main(args=argv, prog_name="calc", standalone_mode=False)
+        sys.stdout.flush()  # a full device fails here, not at the interpreter's exit
         if isinstance(rv, int):  # a command's click.exceptions.Exit(code), returned by click
             return rv
     except click.exceptions.Exit as e:
@@ -60,8 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("calc: aborted", err=True)
         return 1
+    except BrokenPipeError:  # `calc ... | head`: the reader left; stop quietly
+        _silence_stdout()
+        return 1
+    except OSError as e:  # the output cannot be written (a full disk, /dev/full)
+        _silence_stdout()
+        click.echo(f"calc: error: cannot write the output: {e.strerror or e}", err=True)
+        return 2
     except click.ClickException as e:
-        click.echo(f"calc: error: {e.format_message()}", err=True)
+        click.echo(f"calc: error: {_message(e)}", err=True)
         return 2
     except CalcError as e:
         click.echo(f"calc: error: {e}", err=True)

@@ -50,7 +50,7 @@ def published_for(spec, analysis) -> list[dict]:
     if archs.ARCHITECTURES.get(spec.name) is not spec:
         return []
     return [judge(p, lambda c: spec.build(**c), analysis)
-            for p in archs.published() if p.matches(spec.name, analysis.config)]
+            for p in archs.published(spec.name) if p.matches(spec.name, analysis.config)]
 
 
 @click.command()

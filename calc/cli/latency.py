@@ -77,8 +77,10 @@ def device_options(f):
 
     wrapper = click.option("--devices", "devices_file", type=click.Path(dir_okay=False), default=None,
                            help="A TOML file of more devices (the form of calc/latency/devices.toml).")(wrapper)
+    from calc.cli.options import complete_device
+
     return click.option("--device", "device_name", default="v100", show_default=True,
-                        help="Accelerator (see 'calc devices').")(wrapper)
+                        help="Accelerator (see 'calc devices').", shell_complete=complete_device)(wrapper)
 
 
 @click.command()

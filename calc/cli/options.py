@@ -61,6 +61,47 @@ def resolve_architecture(name: str):
     return get(name)
 
 
+# -- shell completion (click's: eval "$(_CALC_COMPLETE=bash_source calc)") ----------------
+
+def complete_architecture(ctx, param, incomplete: str):
+    """Built-in names, and spec files (the shell completes the path)."""
+    from click.shell_completion import CompletionItem
+
+    import archs
+
+    names = [CompletionItem(n) for n in archs.ARCHITECTURES if n.startswith(incomplete)]
+    return names + [CompletionItem(incomplete, type="file")]
+
+
+def complete_device(ctx, param, incomplete: str):
+    from click.shell_completion import CompletionItem
+
+    from calc.latency.devices import packaged_devices
+
+    keys = sorted({k for d in packaged_devices().values() for k in (d.key, *d.aliases)})
+    return [CompletionItem(k) for k in keys if k.startswith(incomplete)]
+
+
+def complete_convention(ctx, param, incomplete: str):
+    from click.shell_completion import CompletionItem
+
+    from calc.conventions import conventions
+
+    return [CompletionItem(n) for n in conventions() if n.startswith(incomplete)]
+
+
+def complete_variant(ctx, param, incomplete: str):
+    """The variants of the architecture named on the line, else of every built-in."""
+    from click.shell_completion import CompletionItem
+
+    import archs
+
+    name = ctx.params.get("name")
+    specs = [archs.ARCHITECTURES[name]] if name in archs.ARCHITECTURES else archs.ARCHITECTURES.values()
+    found = sorted({str(c) for a in specs for o in a.options if o.name == "variant" for c in o.choices or ()})
+    return [CompletionItem(v) for v in found if v.startswith(incomplete)]
+
+
 def parse_assignments(items: tuple[str, ...] | list[str], what: str = "-p",
                       expected: str = "KEY=VALUE") -> dict[str, str]:
     """``("depth=56", "alpha=0.5")`` -> ``{"depth": "56", "alpha": "0.5"}``."""
@@ -114,7 +155,8 @@ def collect(flags: dict[str, Any], params: tuple[str, ...]) -> dict[str, Any]:
 def _flag_options(f, *, lists: bool = False):
     """The shorthand flags and ``-p``; with ``lists``, each takes a comma-separated list."""
     opts = [click.option(f"--{name}", f"flag_{name}", type=str if lists else kind, default=None,
-                         help=("Comma-separated list. " if lists else "") + help_)
+                         help=("Comma-separated list. " if lists else "") + help_,
+                         shell_complete=complete_variant if name == "variant" else None)
             for name, kind, help_ in FLAGS]
     opts.append(click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
                              help="Any option the architecture declares (see 'calc list'; a spec "
@@ -139,7 +181,7 @@ def arch_target(f):
         flags, params = _pop_flags(kwargs), kwargs.pop("params")
         return f(target=ArchTarget(kwargs.pop("name"), collect(flags, params)), **kwargs)
 
-    return click.argument("name")(_flag_options(wrapper))
+    return click.argument("name", shell_complete=complete_architecture)(_flag_options(wrapper))
 
 
 def shared_options(f):
@@ -165,7 +207,7 @@ def grid_options(f):
         flags, params = _pop_flags(kwargs), kwargs.pop("params")
         return f(axes={k: split_list(v, k) for k, v in collect(flags, params).items()}, **kwargs)
 
-    return click.argument("name")(_flag_options(wrapper, lists=True))
+    return click.argument("name", shell_complete=complete_architecture)(_flag_options(wrapper, lists=True))
 
 
 def split_list(text: str, option: str) -> list[str]:
@@ -204,4 +246,5 @@ def batch_option(f):
 
 
 def convention_option(help_: str = "FLOPs counting convention (see 'calc conventions')."):
-    return click.option("--convention", default="macs", show_default=True, help=help_)
+    return click.option("--convention", default="macs", show_default=True, help=help_,
+                        shell_complete=complete_convention)

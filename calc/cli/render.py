@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from calc.counting import Analysis
 from calc.layers.base import fmt_shape
-from calc.units import binary, config_str, grouped, si
+from calc.units import binary, config_str, grouped, printable, si
 
 LAYER_COLUMNS = ("name", "op", "output_shape", "params", "macs", "flops", "output_bytes")
 
@@ -107,7 +107,7 @@ def _published_lines(published: list[dict], convention: str) -> list[str]:
 def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
     conv = a.convention
     head = [
-        f"{a.arch} ({config_str(a.config)})" if a.config else a.arch,
+        printable(f"{a.arch} ({config_str(a.config)})" if a.config else a.arch),
         f"input {fmt_shape(tuple(a.input))}  dtype {a.dtype}  convention {conv.name}: {conv.title}",
         "",
     ]
@@ -119,7 +119,7 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
     if conv.caveat:
         tail.append(f"note: {conv.caveat}")
     for note in a.notes:
-        tail.append(f"note: {note}")
+        tail.append(f"note: {printable(note)}")
     if published:
         tail.append("published numbers for this configuration:")
         tail += _published_lines(published, conv.name)
@@ -135,7 +135,7 @@ def render_table(a: Analysis, *, layers: bool = False, published: list[dict] | N
 def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] | None = None) -> str:
     conv = a.convention
     out = [
-        f"### {a.arch} ({config_str(a.config)})" if a.config else f"### {a.arch}",
+        printable(f"### {a.arch} ({config_str(a.config)})" if a.config else f"### {a.arch}"),
         "",
         f"Input `{fmt_shape(tuple(a.input))}`, dtype `{a.dtype}`, convention `{conv.name}` ({conv.title}).",
         "",
@@ -147,7 +147,7 @@ def render_markdown(a: Analysis, *, layers: bool = False, published: list[dict] 
         out += ["", f"Not counted by `{conv.name}`: " + ", ".join(f"{op} x{n}" for op, n in a.uncounted.items())]
     if conv.caveat:
         out += ["", f"Note: {conv.caveat}"]
-    out += [f"\nNote: {n}" for n in a.notes]
+    out += [f"\nNote: {printable(n)}" for n in a.notes]
     if published:
         out += ["", "| quantity | published | calc | verdict | source | why |", "|---|---:|---:|---|---|---|"]
         out += [
@@ -194,7 +194,7 @@ def _cell(v: Any) -> str:
         return grouped(v)
     if isinstance(v, float):
         return f"{v:.4g}"
-    return str(v)
+    return printable(str(v))
 
 
 def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = "",

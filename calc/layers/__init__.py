@@ -15,6 +15,7 @@ __all__ = [
     "Conv2d", "Linear", "Activation", "BatchNorm2d", "Dropout", "HardSigmoid", "HardSwish", "LRN",
     "LeakyReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax", "AdaptiveAvgPool2d", "AvgPool2d",
     "GlobalAvgPool2d", "MaxPool2d",
+    "Scale",
     "Add", "ChannelShuffle", "ChannelSlice", "ChannelSplit", "Concat", "Flatten", "Mul", "ZeroPad2d",
-    "Crop", "Embedding", "Scale",
+    "Crop", "Embedding",
 ]

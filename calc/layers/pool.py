@@ -60,9 +60,19 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """Average pooling with a fixed window.  Backward: each output's gradient divided by
     the window (``out``) and added to every input of its window (``window``); PyTorch saves
-    the input (for its shape)."""
+    the input (for its shape).
+
+    Also counts ``window_as_written``: output elements x the product of ``kernel_size`` *as
+    written*, so an int ``k`` gives ``k`` (not ``k*k``) and a pair ``(kh, kw)`` gives
+    ``kh*kw``: what thop 2019's ``count_avgpool`` multiplied (``torch.prod(torch.Tensor(
+    [m.kernel_size]))``), its ``thop_2019`` rule."""
 
     backward_quantities = ("window", "out")
+
+    def counts(self, inputs, output):
+        kernel = self.kernel_size
+        written = kernel if isinstance(kernel, int) else kernel[0] * kernel[1]
+        return {**super().counts(inputs, output), "window_as_written": numel(output) * written}
 
     def backward_counts(self, inputs, output, grads: Grads):
         return _spread_backward(self.counts(inputs, output), grads)

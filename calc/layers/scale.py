@@ -5,7 +5,7 @@ import math
 
 from pydantic import model_validator
 
-from calc.layers.backward import Grads, Saved
+from calc.layers.backward import Grads
 from calc.layers.base import Impl, Layer, numel, register
 
 
@@ -14,10 +14,7 @@ class Scale(Layer):
     """``x * factor`` for a constant ``factor`` (Inception-ResNet's residual scaling
     ``out * scale + x``, DPN's ``0.5 * (avg + max)``): one multiply per element, no
     parameters.  Reference code writes it as the ``*`` operator, which hook-based tools
-    do not see.
-
-    Backward: ``dx = dy * factor``, one multiply per element; nothing is saved (the factor
-    is a constant)."""
+    do not see."""
 
     factor: float
     impl: Impl = "operator"
@@ -34,7 +31,8 @@ class Scale(Layer):
         return {"elems": numel(output)}
 
     def backward_counts(self, inputs, output, grads: Grads):
+        # dx = dy * factor: one multiply per element
         return {"elems": numel(output) if grads.inputs[0] else 0}
 
-    def saved_for_backward(self, inputs, output, grads: Grads) -> tuple[Saved, ...]:
-        return ()
+    def saved_for_backward(self, inputs, output, grads: Grads):
+        return ()  # the factor is a constant: autograd keeps no tensor (torch's mul by a Python scalar)

@@ -15,6 +15,7 @@ Three steps:
 """
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 
 from pydantic import ValidationError
@@ -281,8 +282,8 @@ class Builder:
         where = f"{self.label}: block use {full!r} (block {block.name!r})"
         if scope.depth >= MAX_DEPTH:
             raise CalcError(f"{where}: blocks nested more than {MAX_DEPTH} deep")
-        env = dict(self.globals)
-        inner = Scope(full + ".", scope, inp, env)
+        env: dict[str, Any] = {}  # the block's own names; params and vars are read through to the globals
+        inner = Scope(full + ".", scope, inp, ChainMap(env, self.globals))
         for arg, default in block.args.items():
             # given arguments are computed where they were written; defaults in the block
             env[arg] = args[arg] if arg in args else Thunk(default, inner, f"{where}: args.{arg} (default)")
@@ -398,7 +399,9 @@ class Builder:
             fields[k] = v
         cls = LAYER_TYPES[item.type]
         try:
-            return cls.model_validate(fields)
+            # strict: a field that wants an int takes an int (or an integral expression), never
+            # true, "8" or 8.5; lists are the tuples of kernel sizes and paddings
+            return cls.model_validate({k: _tuples(v) for k, v in fields.items()}, strict=True)
         except ValidationError as err:
             raise CalcError(f"{e.where}: {_validation_message(err, item.fields)}") from None
 
@@ -419,6 +422,10 @@ def _integral(v: Any) -> Any:
     return v
 
 
+def _tuples(v: Any) -> Any:
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
+
+
 def _check_bounds(v: Any, where: str) -> None:
     if isinstance(v, list):
         for x in v:
@@ -427,10 +434,27 @@ def _check_bounds(v: Any, where: str) -> None:
         raise CalcError(f"{where}: {v} is out of range (at most {MAX_VALUE} in magnitude)")
 
 
+def _explained(error: dict) -> str:
+    """pydantic's message, with the reason a strict field refused the value."""
+    msg = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] == "int_type":
+        if isinstance(value, bool):
+            return f"{msg}, not true or false"
+        if isinstance(value, float):
+            return f"{msg}, got a number with a fractional part"
+        if isinstance(value, str):
+            numeric = value.strip().lstrip("+-").isdigit()
+            return f"{msg}, {'not a string' if numeric else 'unable to parse string as an integer'}"
+    if error["type"] == "bool_type":
+        return f"{msg} (true or false)"
+    return msg
+
+
 def _validation_message(err: ValidationError, raw: dict[str, Any]) -> str:
     first = err.errors()[0]
     loc = first.get("loc") or ()
-    msg = first["msg"].removeprefix("Value error, ")
+    msg = _explained(first)
     if not loc:
         return msg
     name = str(loc[0])

@@ -144,8 +144,12 @@ def parse(src: str) -> ast.expr:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     if not src.strip():
         raise ExprError("empty expression")
+    import warnings
+
     try:
-        tree = ast.parse(src.strip(), mode="eval")
+        with warnings.catch_warnings():  # a SyntaxWarning ('"\d"', "x is 1") must not reach stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src.strip(), mode="eval")
     except SyntaxError as e:
         raise ExprError(f"invalid expression: {e.msg}") from None
     except (ValueError, RecursionError, MemoryError):

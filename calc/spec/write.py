@@ -13,6 +13,7 @@ from typing import Any
 
 from calc.datafiles import SPEC_FORMATS
 from calc.errors import CalcError
+from calc.units import printable
 from calc.graph import INPUT, Network
 from calc.registry import Architecture
 from calc.spec.read import ITEM_KEYS, NAME_RE, RESERVED_NAMES, VERSION, SpecArchitecture
@@ -88,7 +89,8 @@ def dump_spec(doc: dict[str, Any], fmt: str = "yaml") -> str:
 
     meta = doc.get("meta", {})
     config = ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items())
-    lines = [f"# {doc.get('name', 'network')}{f' ({config})' if config else ''}: written by `calc export`.",
+    title = printable(f"{doc.get('name', 'network')}{f' ({config})' if config else ''}")
+    lines = [f"# {title}: written by `calc export`.",
              "# Every layer is explicit; `calc arch THIS_FILE` gives the same numbers.",
              yaml.safe_dump(head, sort_keys=False, width=100, default_flow_style=None).rstrip(),
              "layers:"]

@@ -9,6 +9,7 @@ import archs.resnet  # noqa: F401  (registers the family; archs/__init__ may not
 from archs.resnet import DEPTHS, PADDLE_VB, RESNETS, TORCHVISION, resnet
 from calc.conventions import Convention, get_convention
 from calc.counting import analyze
+from tests.archs.measured import totals
 from tests.conftest import counts, module_leaf_outputs, printed
 
 G, M = 1e9, 1e6
@@ -142,6 +143,7 @@ SEED_000 = [
     ("se_resnet50", "28.09", "3.9", "ptflops"), ("se_resnet101", "49.33", "7.63", "ptflops"),
     ("se_resnet152", "66.82", "11.37", "ptflops"), ("se_resnext50_32x4d", "27.56", "4.28", "ptflops"),
     ("se_resnext101_32x4d", "48.96", "8.05", "ptflops"), ("senet154", "115.09", "20.82", "ptflops"),
+    ("fbresnet152", "60.27", "11.6", "ptflops"),
 ]
 
 
@@ -329,6 +331,32 @@ def test_vd_and_vc_structure():
 
 
 # ---------------------------------------------------------------------------
+# FBResNet-152 (Cadene's fbresnet.py, fb.resnet.torch converted).  Measured outside the
+# project on the CPU wheel: torch 2.14.1, pretrainedmodels 0.7.4 fbresnet.py loaded directly,
+# ``fbresnet152(num_classes=1000, pretrained=None).eval()`` on one 1x3x224x224 input: params
+# sum(p.numel()); MACs from forward hooks on every nn.Conv2d / nn.Linear call; leaf-module
+# output elements; ptflops cf48e01's flops_counter.py run as is (get_model_complexity_info(m,
+# (224, 224), as_strings=False)); ptflops 0.7.5 (backend="pytorch"); thop 0.1.1 profile;
+# fvcore 0.1.5 FlopCountAnalysis(...).total().  (timm has no port of it.)
+
+def test_fbresnet152_equals_cadene_to_the_unit():
+    assert totals("fbresnet152") == dict(params=60_268_520, macs=11_513_626_624, leaf=66_360_808,
+                                         ptflops_2019=11_603_240_960, ptflops=11_625_193_960,
+                                         thop=11_603_845_120, fvcore=11_558_734_848)
+
+
+def test_fbresnet152_is_resnet152_with_a_bias_on_every_conv():
+    fb, tv = archs.build("fbresnet152"), archs.build("resnet152")
+    convs = [n for n in fb.layers() if n.layer.op == "Conv2d"]
+    assert len(convs) == 155 and all(n.layer.bias for n in convs)
+    biases = sum(n.layer.out_channels for n in convs)
+    assert counts("fbresnet152").totals["params"] - counts("resnet152").totals["params"] == biases == 75_712
+    assert counts("fbresnet152").totals["macs"] == counts("resnet152").totals["macs"]  # bias adds are not MACs
+    assert [n.shape for n in fb.layers()] == [n.shape for n in tv.layers()]
+    assert fb["pool"].layer.stride is None  # AvgPool2d(7): the stride is the window
+
+
+# ---------------------------------------------------------------------------
 # Properties
 
 @pytest.mark.parametrize("name", list(RESNETS))
@@ -367,9 +395,10 @@ def test_macs_scale_with_resolution():
 
 
 def test_fixed_pool_head_adapts_with_a_note():
-    # Cadene's AvgPool2d(7, stride=1) head: exact at 224; elsewhere calc pools the whole map
+    # Cadene's AvgPool2d(7, stride=1) head: exact at 224 (the window written as the int 7, as
+    # the reference writes it); elsewhere calc pools the whole map
     net = archs.build("se_resnet50")
-    assert net["pool"].layer.kernel_size == (7, 7) and net["pool"].shape == (2048, 1, 1)
+    assert net["pool"].layer.kernel_size == 7 and net["pool"].shape == (2048, 1, 1)
     assert not net.notes
     small = archs.build("se_resnet50", res=160)
     assert small["pool"].shape == (2048, 1, 1)

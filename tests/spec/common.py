@@ -39,3 +39,18 @@ def same_network(a: Network, b: Network, with_inputs: bool = True) -> None:
         ta, tb = analyze(a, convention=convention), analyze(b, convention=convention)
         assert ta.totals == tb.totals
         assert [c.to_dict() for c in ta.layers] == [c.to_dict() for c in tb.layers]
+
+
+def round_trips(name: str, options: dict, tmp_path: Path) -> None:
+    """``calc export NAME`` with ``options``, written as YAML and loaded back, is the same
+    network: layers, shapes, counts, notes and training-only layers."""
+    import archs
+    from calc.spec import dump_spec, export, load_spec
+
+    net = archs.build(name, **options)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(dump_spec(export(name, **options), "yaml"))
+    back = load_spec(path).build()
+    assert back.notes == net.notes
+    same_network(back, net)
+    assert [n.train_only for n in back.layers()] == [n.train_only for n in net.layers()]
