@@ -112,6 +112,9 @@ class CellUse:
     prev: str
     #: the cell pads-op-crops (Cadene's TF-"same" emulation)
     pad: bool = False
+    #: how its separable ops call the pad: a registered module, or one made in ``forward``
+    #: (``nn.ZeroPad2d((1, 0, 1, 0))(x)``, which no module hook sees: "functional")
+    pad_impl: str = "module"
     #: ``cur`` is prepared before ``prev`` (Cadene's CellStem1)
     cur_first: bool = False
 
@@ -150,7 +153,8 @@ def relu_conv_bn(net: Network, name: str, x: str, c: int, stride: int = 1) -> st
     return net.add(f"{name}.bn", BatchNorm2d(eps=1e-3), x)
 
 
-def separable(net: Network, name: str, x: str, c: int, k: int, s: int, pad: bool, port: Port) -> str:
+def separable(net: Network, name: str, x: str, c: int, k: int, s: int, pad: bool, port: Port,
+              pad_impl: str = "module") -> str:
     """Cadene's ``BranchSeparables``: ReLU, depthwise kxk/s + pointwise to ``c`` (the
     middle width is ``c``: a stem op maps its wider input down at once), BN, ReLU, the same
     again at stride 1, BN.  ``pad``: ZeroPad2d((1, 0, 1, 0)) before the first and a copied
@@ -161,7 +165,7 @@ def separable(net: Network, name: str, x: str, c: int, k: int, s: int, pad: bool
         sep = f"{name}.separable_{i}"
         padding = k // 2
         if i == 1 and pad:
-            x = net.add(f"{name}.pad", ZeroPad2d(padding=(1, 0, 1, 0)), x)
+            x = net.add(f"{name}.pad", ZeroPad2d(padding=(1, 0, 1, 0), impl=pad_impl), x)
         if port.same == "timm" and stride > 1:
             x, padding = _pad_same(net, sep, x, k, stride)
         x = net.add(f"{sep}.depthwise_conv2d", Conv2d(out_channels=net[x].shape[0], kernel_size=k, stride=stride,
@@ -193,10 +197,11 @@ def pool(net: Network, name: str, x: str, kind: str, c: int, s: int, pad: bool, 
     return x
 
 
-def op(net: Network, name: str, x: str, what: str, c: int, s: int, pad: bool, port: Port) -> str:
+def op(net: Network, name: str, x: str, what: str, c: int, s: int, pad: bool, port: Port,
+       pad_impl: str = "module") -> str:
     if what.startswith("sep"):
         pad = pad and (port.pad_every_separable or s > 1)
-        return separable(net, name, x, c, int(what[3:]), s, pad, port)
+        return separable(net, name, x, c, int(what[3:]), s, pad, port, pad_impl)
     if what in ("max3", "avg3"):
         return pool(net, name, x, what, c, s, pad and s > 1, port)
     if what == "id":
@@ -241,7 +246,8 @@ def cell(net: Network, use: CellUse, cur: str, prev: str, port: Port) -> str:
         branches = []
         for side, state, what in (("left", pair.a, pair.op_a), ("right", pair.b, pair.op_b)):
             s = 2 if use.reduction and isinstance(state, str) else 1
-            branches.append(op(net, f"{p}.comb_iter_{k}_{side}", states[state], what, c, s, use.pad, port))
+            branches.append(op(net, f"{p}.comb_iter_{k}_{side}", states[state], what, c, s, use.pad, port,
+                               use.pad_impl))
         states[k] = net.add(f"{p}.comb_iter_{k}", Add(), branches)
     return net.add(f"{p}.cat", Concat(), [states[s] for s in use.cell.concat])
 
@@ -267,16 +273,21 @@ class NASNetA:
     penultimate: int
     repeats: int
     padded: frozenset[str] = field(default_factory=frozenset)
+    #: the padded cells whose separable ops make their ZeroPad2d in ``forward`` (unregistered)
+    inline_pads: frozenset[str] = field(default_factory=frozenset)
     pool_crop_view: bool = True
     multiplier: int = 2
+    head: tuple[int, int] = (11, 331)  # the head's AvgPool2d window, and the input it was made for
 
 
 NASNET_A = {
     # Zoph et al. Table 2: NASNet-A (6 @ 4032), 331x331; Cadene NASNetALarge(stem_filters=96)
     "large": NASNetA(96, 4032, 6, frozenset({"reduction_cell_0"})),
     # NASNet-A (4 @ 1056), 224x224; Cadene NASNetAMobile(stem_filters=32)
+    # (its cell_stem_1 and reduction_cell_1 use BranchSeparables(name='specific'), which pads with a
+    # ZeroPad2d made in forward; reduction_cell_0 uses BranchSeparablesReduction's registered one)
     "mobile": NASNetA(32, 1056, 4, frozenset({"cell_stem_1", "reduction_cell_0", "reduction_cell_1"}),
-                      pool_crop_view=False),
+                      frozenset({"cell_stem_1", "reduction_cell_1"}), pool_crop_view=False, head=(7, 224)),
 }
 
 
@@ -294,7 +305,8 @@ def nasnet_plan(d: NASNetA) -> tuple[CellUse, ...]:
         for i in range(d.repeats):
             plan.append(CellUse(f"cell_{max(6, d.repeats) * stack + i}", NASNET_NORMAL, c, False,
                                 "factorized" if i == 0 else "conv"))
-    return tuple(replace(u, pad=u.name in d.padded) for u in plan)
+    return tuple(replace(u, pad=u.name in d.padded, pad_impl="functional" if u.name in d.inline_pads else "module")
+                 for u in plan)
 
 
 VARIANT = Option("variant", str, "cadene",
@@ -308,13 +320,13 @@ def stem_conv(net: Network, name: str, stem: int) -> str:
     return net.add(f"{name}.bn", BatchNorm2d(eps=1e-3), x)
 
 
-def head(net: Network, x: str, classes: int, port: Port) -> str:
-    """ReLU, then Cadene's ``AvgPool2d`` over the final map, view, ``Dropout()`` and the FC;
-    timm's global average pool and FC."""
+def head(net: Network, x: str, classes: int, port: Port, window: int, made_for: int) -> str:
+    """ReLU, then Cadene's ``AvgPool2d(window, stride=1)`` (the final map at ``made_for``),
+    view, ``Dropout()`` and the FC; timm's global average pool and FC."""
     x = net.add("relu", ReLU(), x)
     if port.same == "timm":
         return classifier(net, x, classes)
-    return window_pool_head(net, x, classes, stride=1, dropout=0.5)
+    return window_pool_head(net, x, classes, stride=1, dropout=0.5, window=window, made_for=made_for)
 
 
 def nasnet_a(size: str, res: int, classes: int, variant: str = "cadene") -> Network:
@@ -323,7 +335,7 @@ def nasnet_a(size: str, res: int, classes: int, variant: str = "cadene") -> Netw
     plan = tuple(replace(u, pad=u.pad and variant == "cadene") for u in nasnet_plan(d))
     net = Network(f"nasnet_a_{size}", (3, res, res))
     x = build_cells(net, stem_conv(net, "conv0", d.stem), plan, port)
-    head(net, x, classes, port)
+    head(net, x, classes, port, *d.head)
     return net
 
 
@@ -361,5 +373,5 @@ def pnasnet5_large(res: int, classes: int, variant: str = "cadene") -> Network:
     plan = tuple(replace(u, pad=u.pad and variant == "cadene") for u in pnasnet_plan())
     net = Network("pnasnet5_large", (3, res, res))
     x = build_cells(net, stem_conv(net, "conv_0", 96), plan, port)
-    head(net, x, classes, port)
+    head(net, x, classes, port, 11, 331)
     return net

@@ -136,5 +136,5 @@ def polynet(res: int, classes: int) -> Network:
             k += 1
         if stage != "stage_c":
             x = inception(net, f"reduction_{stage[-1]}", x, REDUCTION_A if stage == "stage_a" else REDUCTION_B)
-    window_pool_head(net, x, classes, stride=1, dropout=0.2)
+    window_pool_head(net, x, classes, stride=1, dropout=0.2, window=9, made_for=331)
     return net

@@ -50,7 +50,7 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
     t = a.totals
     conv = a.convention
     rows = [("params", si(t["params"]), grouped(t["params"]))]
-    if conv.param_rules is not None:
+    if conv.param_rules is not None and t["convention_params"] != t["params"]:  # the tool's own count, where it differs
         rows.append((f"params [{conv.name}]", si(t["convention_params"]), grouped(t["convention_params"])))
     rows.append(("MACs (conv + linear)", si(t["macs"]), grouped(t["macs"])))
     if conv.name != "macs":
