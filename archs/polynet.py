@@ -18,39 +18,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archs.inception_v4 import MAX_S2, Conv, k13, k17, k31, k71
 from calc.blocks import conv_bn, window_pool_head
 from calc.graph import Network
 from calc.layers import Add, BatchNorm2d, Concat, MaxPool2d, ReLU, Scale
 from calc.registry import CLASSES, RES, register
 
-IntPair = int | tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Conv:
-    """``BasicConv2d``: conv (no bias), BN, ReLU (``relu=False``: none)."""
-
-    out: int
-    k: IntPair = 1
-    s: int = 1
-    p: IntPair = 0
-    relu: bool = True
-
-
-POOL = "maxpool"  # nn.MaxPool2d(3, stride=2)
-
-#: An Inception module: parallel paths (each a chain of convs, or the 3x3/s2 max pool),
-#: concatenated.  Stem and reductions from Cadene's ``Stem``, ``ReductionA``, ``ReductionB``.
+#: Inception modules: parallel paths (each a chain of ``BasicConv2d``, or the 3x3/s2 max pool:
+#: the vocabulary of archs/inception_v4.py), concatenated.  Stem and reductions from Cadene's
+#: ``Stem``, ``ReductionA``, ``ReductionB``.
 STEM = (
-    ("conv1", ((Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1)),)),
-    ("mixed1", (POOL, (Conv(96, 3, 2),))),
-    ("mixed2", ((Conv(64), Conv(96, 3)), (Conv(64), Conv(64, (7, 1), 1, (3, 0)), Conv(64, (1, 7), 1, (0, 3)),
-                                         Conv(96, 3)))),
-    ("mixed3", (POOL, (Conv(192, 3, 2),))),
+    ("conv1", ((Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, p=1)),)),
+    ("mixed1", ((MAX_S2,), (Conv(96, 3, 2),))),
+    ("mixed2", ((Conv(64), Conv(96, 3)), (Conv(64), k71(64), k17(64), Conv(96, 3)))),
+    ("mixed3", ((MAX_S2,), (Conv(192, 3, 2),))),
 )
-REDUCTION_A = ((Conv(256), Conv(256, 3, 1, 1), Conv(384, 3, 2)), (Conv(384, 3, 2),), POOL)
-REDUCTION_B = ((Conv(256), Conv(256, 3, 1, 1), Conv(256, 3, 2)), (Conv(256), Conv(256, 3, 2)),
-               (Conv(256), Conv(384, 3, 2)), POOL)
+REDUCTION_A = ((Conv(256), Conv(256, 3, p=1), Conv(384, 3, 2)), (Conv(384, 3, 2),), (MAX_S2,))
+REDUCTION_B = ((Conv(256), Conv(256, 3, p=1), Conv(256, 3, 2)), (Conv(256), Conv(256, 3, 2)),
+               (Conv(256), Conv(384, 3, 2)), (MAX_S2,))
 
 
 @dataclass(frozen=True)
@@ -62,9 +47,9 @@ class Block:
     out: int
 
 
-BLOCK_A = Block(((Conv(32), Conv(48, 3, 1, 1), Conv(64, 3, 1, 1)), (Conv(32), Conv(32, 3, 1, 1)), (Conv(32),)), 384)
-BLOCK_B = Block(((Conv(128), Conv(160, (1, 7), 1, (0, 3)), Conv(192, (7, 1), 1, (3, 0))), (Conv(192),)), 1152)
-BLOCK_C = Block(((Conv(192), Conv(224, (1, 3), 1, (0, 1)), Conv(256, (3, 1), 1, (1, 0))), (Conv(192),)), 2048)
+BLOCK_A = Block(((Conv(32), Conv(48, 3, p=1), Conv(64, 3, p=1)), (Conv(32), Conv(32, 3, p=1)), (Conv(32),)), 384)
+BLOCK_B = Block(((Conv(128), k17(160), k71(192)), (Conv(192),)), 1152)
+BLOCK_C = Block(((Conv(192), k13(224), k31(256)), (Conv(192),)), 2048)
 
 #: The stages: (block, module kinds in order).  Cadene's ``stage_a`` .. ``stage_c``: ten
 #: A 2-way modules, then B poly-3 and 2-way alternating (ten each), then C likewise (five each).
@@ -75,10 +60,11 @@ STAGES = (
 )
 
 
-def basic_conv(net: Network, name: str, x: str, c: Conv, shares: str | None = None) -> str:
-    """A ``BasicConv2d``; ``shares``: the conv reuses that node's weights (PolyConv2d)."""
+def basic_conv(net: Network, name: str, x: str, c: Conv, shares: str | None = None, relu: bool = True) -> str:
+    """A ``BasicConv2d`` (BatchNorm's default eps here; ``relu=False``: ``output_relu=False``);
+    ``shares``: the conv reuses that node's weights (``PolyConv2d``)."""
     if shares is None:
-        return conv_bn(net, name, x, c.out, c.k, stride=c.s, padding=c.p, act=ReLU if c.relu else None,
+        return conv_bn(net, name, x, c.out, c.k, stride=c.s, padding=c.p, act=ReLU if relu else None,
                        act_name="relu")
     x = net.add(f"{name}.conv", net[shares].layer, x, shares=shares)
     x = net.add(f"{name}.bn", BatchNorm2d(), x)  # a BatchNorm of its own at each order
@@ -90,7 +76,7 @@ def inception(net: Network, name: str, x: str, paths: tuple, shared_from: str | 
     name of an earlier use of the same paths whose convs these reuse."""
     outs = []
     for i, path in enumerate(paths):
-        if path == POOL:
+        if path == (MAX_S2,):
             outs.append(net.add(f"{name}.path{i}.pool", MaxPool2d(kernel_size=3, stride=2), x))
             continue
         y = x
@@ -103,7 +89,7 @@ def inception(net: Network, name: str, x: str, paths: tuple, shared_from: str | 
 
 def block(net: Network, name: str, x: str, b: Block, shared_from: str | None = None) -> str:
     y = inception(net, name, x, b.paths, shared_from)
-    return basic_conv(net, f"{name}.conv2d", y, Conv(b.out, relu=False))
+    return basic_conv(net, f"{name}.conv2d", y, Conv(b.out), relu=False)
 
 
 def residual_module(net: Network, name: str, x: str, b: Block, kind: str, scale: float) -> str:
