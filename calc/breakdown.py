@@ -19,8 +19,9 @@ METRICS = ("macs", "params", "flops", "feature_bytes", "traffic_bytes")
 
 
 def weight_params(node: Node, inputs) -> int:
-    """Parameters of a conv/linear layer without its bias (the 'weights' papers count)."""
-    return node.layer.param_counts(inputs).get("weights", 0)
+    """Parameters of a conv/linear layer without its bias (the 'weights' papers count); a
+    layer that reuses another's weights has none of its own."""
+    return node.own_param_counts(node.layer.param_counts(inputs)).get("weights", 0)
 
 
 def _keeps_separable(layer) -> bool:

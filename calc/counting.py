@@ -37,9 +37,10 @@ class LayerCost:
     counts: dict[str, int]  # the layer's quantities for the whole batch
     param_counts: dict[str, int]  # its parameters by kind (weights, bias, affine ...)
     convention_params: int  # params as the convention counts them (= params for most)
+    shares: str | None = None  # the layer whose parameters this one reuses (they are counted there)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "name": self.name, "op": self.op, "impl": self.impl,
             "input_shapes": [list(s) for s in self.input_shapes],
             "output_shape": list(self.output_shape),
@@ -48,6 +49,9 @@ class LayerCost:
             "param_bytes": self.param_bytes, "traffic_bytes": self.traffic_bytes,
             "convention_params": self.convention_params,
         }
+        if self.shares:  # an extra key, only on the layers that reuse another's parameters
+            d["shares"] = self.shares
+        return d
 
 
 @dataclass
@@ -103,7 +107,8 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     for node in net.layers():
         layer = node.layer
         ins = net.input_shapes(node)
-        param_counts = layer.param_counts(ins)
+        full_counts = layer.param_counts(ins)
+        param_counts = node.own_param_counts(full_counts)
         params = sum(param_counts.get(k, 0) for k in PARAM_KINDS) if param_counts else 0
         if node.train_only:  # its parameters exist; it does not run at inference
             train_only["layers"] += 1
@@ -112,7 +117,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
                 name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
                 params=params, macs=0, flops=0, activations=0, output_bytes=0, param_bytes=params * width,
                 traffic_bytes=0, counts={}, param_counts=param_counts,
-                convention_params=conv.params(layer.op, param_counts, params)))
+                convention_params=conv.params(layer.op, param_counts, params), shares=node.shares))
             continue
         counts = layer.counts(ins, node.shape)
         flops = conv.cost(layer.op, layer.impl, counts)
@@ -124,8 +129,9 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
         out = n * batch
         if layer.aliases_input:
             traffic = 0
-        else:
-            traffic = (sum(elems[s] for s in node.inputs) * batch + out) * width + params * width
+        else:  # each use reads its weights, shared or not
+            read = params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS)
+            traffic = (sum(elems[s] for s in node.inputs) * batch + out) * width + read * width
         layers.append(LayerCost(
             name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
             output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
@@ -133,6 +139,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             param_bytes=params * width, traffic_bytes=traffic,
             counts=counts if batch == 1 else {k: v * batch for k, v in counts.items()}, param_counts=param_counts,
             convention_params=params if conv.param_rules is None else conv.params(layer.op, param_counts, params),
+            shares=node.shares,
         ))
     totals = {
         "params": sum(c.params for c in layers),
@@ -146,6 +153,10 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
     totals["convention_params"] = sum(c.convention_params for c in layers)
     notes = list(net.notes)
+    sharers = [n for n in net.layers() if n.shares is not None]
+    if sharers:
+        notes.append(f"{len(sharers)} layers reuse another layer's parameters (shared weights): the parameters "
+                     f"are counted once, on the layer that owns them; MACs, FLOPs and memory per use")
     if train_only["layers"]:
         notes.append(f"{train_only['layers']} layers run in training only (an auxiliary head): their "
                      f"{train_only['params']:,} params are counted, their MACs, FLOPs and memory are not")

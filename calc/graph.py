@@ -10,6 +10,13 @@ A node may be *training-only* (``train_only=True``: an auxiliary classifier such
 Inception v3's): its parameters exist and are counted, but it does not run at inference,
 so it has no MACs, FLOPs or memory, and no inference node may consume it.
 
+A node may *share* another node's parameters (``shares="owner"``: tied weights, a module
+called several times, such as PolyNet's poly-3 convs): the parameter kinds both layers have
+(``weights``, ``bias``, ``affine``; equal in size, or it is an error) belong to the owner and
+are counted once, there; the sharer counts only the kinds it has alone.  MACs, FLOPs and the
+output's memory are per use, and so is the traffic (each use reads the weights).  A training
+step computes a weight gradient per use and sums them (see :mod:`calc.training`).
+
 The nodes live in an insertion-ordered dict; :attr:`Network.graph` is the same
 graph as a networkx ``DiGraph`` (edges carry the input ``slot``), built on first
 use so that counting, which needs only the forward order, does not pay for
@@ -22,7 +29,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterator
 
 from calc.errors import CalcError, ShapeError
-from calc.layers.base import Layer, Shape, fmt_shape
+from calc.layers.base import PARAM_KINDS, Layer, Shape, fmt_shape
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -37,6 +44,15 @@ class Node:
     inputs: tuple[str, ...]
     shape: Shape
     train_only: bool = False  # runs in training only (an auxiliary head): params, no inference cost
+    shares: str | None = None  # the node that owns the parameters this one reuses
+    shared: tuple[str, ...] = ()  # the parameter kinds it reuses (counted on the owner)
+
+    def own_param_counts(self, counts: dict) -> dict:
+        """``counts`` (its layer's ``param_counts``) without the kinds it shares, nor the
+        entries derived from them (``weights_regrouped`` from ``weights``)."""
+        if not self.shared:
+            return counts
+        return {k: 0 if k.split("_")[0] in self.shared else v for k, v in counts.items()}
 
 
 @dataclass
@@ -78,10 +94,11 @@ class Network:
         return g
 
     def add(self, name: str, layer: Layer, inputs: str | list[str] | tuple[str, ...] | None = None,
-            *, train_only: bool = False) -> str:
+            *, train_only: bool = False, shares: str | None = None) -> str:
         """Add ``layer`` as node ``name`` fed by ``inputs`` (default: the last node
         added) and return ``name``, so blocks can chain calls.  ``train_only``: the node
-        runs in training only (an auxiliary head)."""
+        runs in training only (an auxiliary head).  ``shares``: an earlier node whose
+        parameters this one reuses (see the module docstring)."""
         if name in self._nodes:
             raise CalcError(f"layer {name!r}: name already used")
         if inputs is None:
@@ -102,8 +119,30 @@ class Network:
         except ShapeError as e:
             got = ", ".join(fmt_shape(s) for s in shapes)
             raise CalcError(f"layer {name!r} ({layer.op}, input {got}): {e}") from None
-        self._insert(Node(name, layer, inputs, shape, train_only))
+        owner, shared = self._shared(name, layer, shapes, shares) if shares is not None else (None, ())
+        self._insert(Node(name, layer, inputs, shape, train_only, owner, shared))
         return name
+
+    def _shared(self, name: str, layer: Layer, shapes: list[Shape], shares: str) -> tuple[str, tuple[str, ...]]:
+        """The owner of the parameters node ``name`` reuses (the first node of a chain of
+        sharers), and the parameter kinds it reuses."""
+        where = f"layer {name!r} ({layer.op})"
+        if shares not in self._nodes or shares == INPUT:
+            raise CalcError(f"{where}: shares {shares!r}, which is not a layer defined before it")
+        owner = self._nodes[shares]
+        if owner.shares is not None:
+            owner = self._nodes[owner.shares]
+        mine = layer.param_counts(shapes)
+        theirs = owner.layer.param_counts(self.input_shapes(owner))
+        kinds = tuple(k for k in PARAM_KINDS if mine.get(k, 0) and theirs.get(k, 0))
+        if not kinds:
+            raise CalcError(f"{where}: shares {shares!r}'s parameters, but the two have no parameter kind in "
+                            f"common (its own: {_kinds(mine)}; {owner.name!r}'s: {_kinds(theirs)})")
+        for k in kinds:
+            if mine[k] != theirs[k]:
+                raise CalcError(f"{where}: shares {shares!r}'s parameters, but its {k} ({mine[k]:,}) differ "
+                                f"in size from {owner.name!r}'s ({theirs[k]:,})")
+        return owner.name, kinds
 
     # -- reading ---------------------------------------------------------
     @property
@@ -141,6 +180,14 @@ class Network:
     def input_shapes(self, node: Node) -> list[Shape]:
         return [self._nodes[s].shape for s in node.inputs]
 
+    def param_counts(self, node: Node) -> dict:
+        """The parameters node ``node`` owns, by kind: its layer's, less what it shares."""
+        return node.own_param_counts(node.layer.param_counts(self.input_shapes(node)))
+
+    def uses(self, owner: str) -> list[str]:
+        """The nodes that reuse ``owner``'s parameters (in forward order)."""
+        return [n.name for n in self._nodes.values() if n.shares == owner]
+
     def consumers(self, name: str) -> list[str]:
         return list(self.graph.successors(name))
 
@@ -151,3 +198,7 @@ class Network:
         if not nx.is_directed_acyclic_graph(self.graph):
             cycle = " -> ".join(u for u, _ in nx.find_cycle(self.graph))
             raise CalcError(f"network {self.name!r} has a cycle: {cycle}")
+
+
+def _kinds(counts: dict) -> str:
+    return ", ".join(f"{k} {counts[k]:,}" for k in PARAM_KINDS if counts.get(k)) or "none"

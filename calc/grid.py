@@ -239,7 +239,8 @@ def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, co
         ins = [shapes[s] for s in node.inputs]
         try:
             out = layer.output_shape(ins)
-            param_counts = layer.param_counts(ins)
+            full_counts = layer.param_counts(ins)
+            param_counts = node.own_param_counts(full_counts)
             counts = {} if node.train_only else layer.counts(ins, out)
         except ShapeError as e:  # e.g. the inputs of a join differ at some of the sizes
             raise _NotVectorizable(f"{node.name}: {e}") from None
@@ -268,7 +269,7 @@ def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, co
             for s in node.inputs:
                 add("moved", elems[s])
             add("moved", n)
-            add("moved_params", params)
+            add("moved_params", params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS))
     if conv.param_rules is None:
         total["convention_params"] = total["params"]
     # scale each polynomial by the batch and the element width before evaluating it, so

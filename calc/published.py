@@ -14,9 +14,9 @@ it to the printed precision:
 Every entry that does not agree carries a ``reason`` (one of :data:`REASONS`) and an
 ``explanation`` in words.  A reason with a ``method`` is *verified*: the method
 must reproduce the printed value, or the verdict is ``disagrees`` (the
-explanation was wrong).  The reasons ``typo``, ``inconsistent``, ``nominal`` and
-``reimplementation`` name an error or an unknown in the source that no
-recomputation can confirm; they give ``explained`` with ``verified: false``.
+explanation was wrong).  The reasons ``typo``, ``inconsistent``, ``nominal``,
+``reimplementation`` and ``unknown_configuration`` name an error or an unknown in the
+source that no recomputation can confirm; they give ``explained`` with ``verified: false``.
 
 An entry's configuration is *resolved* once, when the entries are loaded
 (:func:`resolve`): every option the architecture declares, the defaults filled in.
@@ -65,8 +65,9 @@ REASONS = {
     "inconsistent": "the source contradicts itself",
     "nominal": "a nominal budget level, not a count",
     "reimplementation": "the source's own re-implementation, whose configuration is unpublished",
+    "unknown_configuration": "the source does not say which configuration it measured, and no source of it is known",
 }
-UNVERIFIABLE = {"typo", "inconsistent", "nominal", "reimplementation"}
+UNVERIFIABLE = {"typo", "inconsistent", "nominal", "reimplementation", "unknown_configuration"}
 QUANTITIES = ("params", "macs", "flops")
 VERDICTS = ("agrees", "explained", "disagrees")
 

@@ -6,7 +6,11 @@ optimizer update.  Which gradients each layer computes follows PyTorch's autogra
 tensor needs a gradient when something before it is trained, so the first layer's input
 gradient is never computed, a frozen layer (``freeze``: dotted-name prefixes) computes no
 weight gradient, and the layers below the first trained one have no backward at all
-(they keep nothing for it either).
+(they keep nothing for it either).  A layer whose parameters its declaration fixes
+(``Layer.trainable()``: a frozen embedding) is frozen too.  A parameter several layers
+share (``Network.add(..., shares=)``) is trained or frozen for all its uses: each use
+computes its weight gradient (its MACs), the gradients are summed (``accumulate``, once a
+step), and the parameter, its gradient and its optimizer state exist once.
 
 Each layer type owns its closed forms (:meth:`~calc.layers.base.Layer.backward_counts`,
 :meth:`~calc.layers.base.Layer.saved_for_backward`); ``training.toml`` weighs them per
@@ -44,7 +48,7 @@ from calc.dtypes import dtype_bytes
 from calc.errors import CalcError, did_you_mean
 from calc.graph import Network, Node
 from calc.layers.backward import SAVED_DTYPES, Grads, Saved
-from calc.layers.base import numel
+from calc.layers.base import PARAM_KINDS, numel
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 #: optimizer state tensors per trained parameter
@@ -212,7 +216,14 @@ class _Step:
 
     def visit(self, node: Node) -> Grads:
         layer = node.layer
-        trained = layer.params(self.net.input_shapes(node)) > 0 and node.name not in self.frozen
+        if node.shares is not None:  # a shared parameter is trained, or frozen, for all its uses
+            if (node.name in self.frozen) != (node.shares in self.frozen):
+                raise CalcError(f"layer {node.name!r} ({layer.op}) reuses the parameters of {node.shares!r}: "
+                                f"--freeze must cover both or neither")
+            trained = self.grads[node.shares].params
+        else:
+            trained = (layer.params(self.net.input_shapes(node)) > 0 and node.name not in self.frozen
+                       and layer.trainable())
         grads = Grads(tuple(self.requires[s] for s in node.inputs), trained)
         self.grads[node.name] = grads
         self.requires[node.name] = grads.any
@@ -287,7 +298,7 @@ def analyze_training(net: Network, *, batch: int = 1, dtype: str = "fp32", amp: 
             if bwd is None or saved is None:
                 raise CalcError(f"layer {node.name!r} ({layer.op}): calc has no training rules for {layer.op} "
                                 f"(its backward_counts and saved_for_backward)")
-        params = layer.params(ins)
+        params = sum(net.param_counts(node).get(k, 0) for k in PARAM_KINDS)  # its own (a sharer: not the shared)
         trained = params if grads.params else 0  # the parameters the step updates
         rows.append({
             "node": node, "params": params, "trained": grads.params, "backward": grads.any,
@@ -306,6 +317,10 @@ def analyze_training(net: Network, *, batch: int = 1, dtype: str = "fp32", amp: 
     index = {r["node"].name: r for r in rows}
     for src, elems in step.accumulated(order).items():
         index[src]["backward_flops"] += conv.accumulate * elems
+    for node in order:  # a shared parameter's weight gradients, one per use, are summed (once a step)
+        if node.shares is not None and step.grads[node.name].params:
+            full = node.layer.param_counts(net.input_shapes(node))
+            index[node.name]["backward_flops"] += conv.accumulate * sum(full[k] for k in node.shared)
     working = step.working_sets(order)
     return _result(net, rows, working, batch, dtype, amp, optimizer, freeze, conv, uncounted)
 
@@ -341,6 +356,14 @@ def _notes(net: Network, layers: list[TrainingLayer]) -> list[str]:
     aux = [n for n in net.layers() if n.train_only]
     if aux:
         notes.append(f"training-only layers (an auxiliary head) run in a training step and are counted: {len(aux)}")
+    sharers = [n for n in net.layers() if n.shares is not None]
+    if sharers:
+        notes.append(f"layers reusing another layer's parameters: {len(sharers)}; each use computes its weight "
+                     f"gradient and they are summed into one (parameters, gradients and optimizer state once)")
+    frozen = [n.name for n in net.layers() if not n.layer.trainable()]
+    if frozen:
+        notes.append(f"layers whose parameters are fixed by the declaration (not trained, as --freeze): "
+                     f"{', '.join(frozen)}")
     masks = sum(1 for c in layers if c.op == "Dropout" and c.saved_activation_bytes)
     if masks:
         notes.append(f"dropout saves a bool mask, 1 byte per element, as PyTorch does on CUDA (on the CPU it "

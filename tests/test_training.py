@@ -330,13 +330,15 @@ def sample_rules():
                "LRN": dict(size=3), "MaxPool2d": dict(kernel_size=2), "AvgPool2d": dict(kernel_size=2),
                "AdaptiveAvgPool2d": dict(output_size=2), "ChannelSplit": dict(index=0),
                "ChannelSlice": dict(stop=2), "ChannelShuffle": dict(groups=2), "ZeroPad2d": dict(padding=1),
-               "Scale": dict(factor=0.5)}
+               "Crop": dict(top=1), "Scale": dict(factor=0.5), "Embedding": dict(num_embeddings=10, embedding_dim=4)}
     for name, cls in LAYER_TYPES.items():
         layer = cls(**samples.get(name, {}))
         lo = layer.arity[0]
         ins = [(4,)] if name == "Linear" else [(4, 4, 4)] * lo
         if name == "Mul":
             ins = [(4, 4, 4), (4, 1, 1)]
+        if name == "Embedding":  # a column of token ids
+            ins = [(1, 4, 1)]
         out = layer.output_shape(ins)
         yield name, layer, ins, out, Grads((True,) * len(ins), True)
 

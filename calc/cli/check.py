@@ -43,7 +43,7 @@ def check(names, source, fmt, verbose):
     sm = report["summary"]
     footer = [
         f"{len(rows)} published numbers: {sm['agrees']} agree, {sm['explained']} explained "
-        f"({sm['unverified']} by a documented source error, marked *), {sm['disagrees']} disagree",
+        f"({sm['unverified']} by a documented error or unknown in the source, marked *), {sm['disagrees']} disagree",
     ]
     if verbose or fmt == "markdown":
         footer += [f"- {r['arch']} {r['quantity']} {r['printed']}: {r['explanation']}"

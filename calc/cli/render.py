@@ -71,7 +71,7 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
     t = a.totals
     conv = a.convention
     rows = [("params", si(t["params"]), grouped(t["params"]))]
-    if conv.param_rules is not None:
+    if conv.param_rules is not None and t["convention_params"] != t["params"]:  # the tool's own count, where it differs
         rows.append((f"params [{conv.name}]", si(t["convention_params"]), grouped(t["convention_params"])))
     rows.append(("MACs (conv + linear)", si(t["macs"]), grouped(t["macs"])))
     if conv.name != "macs":
@@ -122,7 +122,8 @@ def _layer_rows(a: Analysis, fields: "ReceptiveFields | None" = None, net=None,
     if depth is None:
         for c in a.layers:
             layer = net[c.name].layer if net is not None else None
-            rows.append([c.name, c.op, fmt_shape(c.output_shape), _window(layer) if layer is not None else "",
+            op = f"{c.op} (shares {c.shares})" if c.shares else c.op
+            rows.append([c.name, op, fmt_shape(c.output_shape), _window(layer) if layer is not None else "",
                          grouped(c.params), grouped(c.macs), _share(c.macs, total_macs), grouped(c.flops),
                          binary(c.output_bytes)]
                         + ([fields.cells(c.name)[k] for k in RF_CELLS] if fields is not None else []))

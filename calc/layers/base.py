@@ -51,7 +51,14 @@ saying which gradients the layer computes:
 ``saved_for_backward(inputs, output, grads)``
     the tensors autograd keeps for its backward (:class:`~calc.layers.backward.Saved`), as
     PyTorch saves them; ``None``: not declared.  ``trains_as_view()`` says whether the output
-    shares the input's storage in training (dropout's does at inference only).
+    shares the input's storage in training (dropout's does at inference only), and
+    ``trainable()`` whether its parameters are trained at all (False: fixed by the
+    declaration, ``requires_grad=False``, such as a frozen pretrained embedding).
+
+A derived entry of ``param_counts`` (any key that is not a kind) is named after the kind
+it derives from (``weights_regrouped``, ``weights_trainable``): a layer that shares another
+layer's parameters (:meth:`Network.add <calc.graph.Network.add>` ``shares=``) drops a shared
+kind and the entries derived from it.
 """
 from __future__ import annotations
 
@@ -170,6 +177,9 @@ class Layer(BaseModel):
         if self.elementwise or self.aliases_input or self.reorders_channels:
             return IDENTITY
         return None
+
+    def trainable(self) -> bool:
+        return True
 
     # -- helpers ---------------------------------------------------------
     def check_arity(self, inputs: list[Shape]) -> None:

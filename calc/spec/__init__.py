@@ -20,7 +20,7 @@ for YAML anchors: ``x-conv3: &conv3 {type: Conv2d, kernel_size: 3}``, then
 ``- {<<: *conv3, name: c1, out_channels: 8}``).  The rules:
 
 - **layers** is a list of items, built in file order.  A *layer* item is
-  ``{name, type, inputs?, if?, train_only?, ...fields}``: ``type`` is a layer type (``calc
+  ``{name, type, inputs?, if?, train_only?, shares?, ...fields}``: ``type`` is a layer type (``calc
   schema`` lists them and their fields), the other keys are its fields.
   ``inputs`` (a name or a list) defaults to the item above (the network
   ``input`` for the first); inputs must come earlier in the file.
@@ -32,6 +32,9 @@ for YAML anchors: ``x-conv3: &conv3 {type: Conv2d, kernel_size: 3}``, then
 - **train_only**: ``true`` marks a layer that runs in training only (an auxiliary
   head): its params are counted, its MACs and memory are not, and no inference layer
   may read it.
+- **shares**: the name of an earlier layer whose parameters this one reuses (tied
+  weights, a module called several times): the parameter kinds both have, of equal size,
+  are counted once, on that layer; MACs and memory per use.
 - **if**: an item whose ``if`` is false is skipped, and a skipped item passes its
   (first) input through: whatever refers to it gets its input instead.
 - **blocks** are named templates ``{args: {name: default, ...}, layers: [...]}``

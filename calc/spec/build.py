@@ -107,11 +107,12 @@ class Cond:
 
 
 class Entry:
-    __slots__ = ("name", "item", "refs", "scope", "conds", "where")
+    __slots__ = ("name", "item", "refs", "scope", "conds", "where", "share")
 
     def __init__(self, name: str, item: LayerItem | None, refs: list[Ref], scope: Scope,
-                 conds: tuple[Cond, ...], where: str):
+                 conds: tuple[Cond, ...], where: str, share: Ref | None = None):
         self.name, self.item, self.refs, self.scope, self.conds, self.where = name, item, refs, scope, conds, where
+        self.share = share  # the layer whose parameters it reuses
 
 
 class Builder:
@@ -241,7 +242,8 @@ class Builder:
             if isinstance(item, LayerItem):
                 where = f"{self.label}: layer {full!r} ({item.type})"
                 refs = [prev] if item.inputs is None else [self._ref(scope, t, where) for t in item.inputs]
-                self._add(Entry(full, item, refs, scope, conds, where))
+                share = None if item.shares is None else self._ref(scope, item.shares, f"{where}: shares")
+                self._add(Entry(full, item, refs, scope, conds, where, share))
                 prev = Ref(full, (full,))
                 continue
             where = f"{self.label}: {'block use' if item.kind == 'use' else item.kind} {full!r}"
@@ -361,7 +363,7 @@ class Builder:
                 continue
             layer = self._layer(e, local)
             try:
-                net.add(e.name, layer, inputs, train_only=e.item.train_only)
+                net.add(e.name, layer, inputs, train_only=e.item.train_only, shares=self._owner(e))
             except CalcError as err:
                 raise CalcError(f"{self.label}: {err}") from None
             except ArithmeticError:
@@ -372,6 +374,15 @@ class Builder:
         net.read_options = frozenset(self.read)
         net.reads_spatial = net.reads_spatial or self.reads_spatial
         return net
+
+    def _owner(self, e: Entry) -> str | None:
+        """The layer whose parameters ``e`` reuses (a block use: its last layer)."""
+        if e.share is None:
+            return None
+        target = e.share.target
+        if target != INPUT and self.entries[self.index[target]].item is not None and self.alias[target] != target:
+            raise CalcError(f"{e.where}: shares {e.share.text!r}, which is skipped (its 'if' is false)")
+        return self.alias[target]
 
     def _inherited(self, c: Cond) -> bool:
         if c.value is None:

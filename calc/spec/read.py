@@ -28,7 +28,7 @@ MAX_DEPTH = 32              # nested block uses
 MAX_VALUE = 2**31 - 1       # integers in layer fields and the input shape
 
 TOP_KEYS = ("version", "name", "summary", "source", "notes", "meta", "params", "vars", "input", "blocks", "layers")
-ITEM_KEYS = ("name", "type", "inputs", "if", "train_only")
+ITEM_KEYS = ("name", "type", "inputs", "if", "train_only", "shares")
 USE_KEYS = {"use": ("name", "block", "args", "inputs", "if"),
             "repeat": ("name", "block", "repeat", "args", "inputs", "if"),
             "stages": ("name", "block", "stages", "args", "inputs", "if")}
@@ -53,6 +53,7 @@ class LayerItem:
     inputs: tuple[str, ...] | None
     cond: Any
     train_only: bool = False
+    shares: str | None = None  # an earlier layer whose parameters it reuses
 
 
 @dataclass(frozen=True)
@@ -398,7 +399,11 @@ def _parse_layer(d: dict[str, Any], head: str, name: str) -> LayerItem:
     train_only = d.get("train_only", False)
     if not isinstance(train_only, bool):
         raise CalcError(f"{here}: train_only must be true or false, received {_short(train_only)}")
-    return LayerItem(name, t, fields, _inputs(d.get("inputs"), here), _cond(d.get("if"), here), train_only)
+    shares = d.get("shares")
+    if shares is not None and not (isinstance(shares, str) and NAME_RE.match(shares)):
+        raise CalcError(f"{here}: shares must be the name of an earlier layer, received {_short(shares)}")
+    return LayerItem(name, t, fields, _inputs(d.get("inputs"), here), _cond(d.get("if"), here), train_only,
+                     shares)
 
 
 def _parse_use(d: dict[str, Any], head: str, name: str) -> UseItem:

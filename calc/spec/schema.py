@@ -37,6 +37,8 @@ def _layer_schema(name: str, cls: Any, defs: dict[str, Any]) -> dict[str, Any]:
         "type": {"const": name},
         "inputs": {"$ref": "#/$defs/Inputs"},
         "if": {"$ref": "#/$defs/Condition"},
+        "shares": {"type": "string", "description": "an earlier layer whose parameters this one reuses (tied "
+                                                    "weights): counted once, there; MACs per use"},
         "train_only": {"type": "boolean", "description": "runs in training only (an auxiliary head): "
                                                         "params counted, no inference cost"},
     }

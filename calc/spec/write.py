@@ -61,6 +61,8 @@ def network_doc(net: Network, info: Any = None) -> dict[str, Any]:
             d["inputs"] = node.inputs[0] if len(node.inputs) == 1 else list(node.inputs)
         if node.train_only:
             d["train_only"] = True
+        if node.shares is not None:
+            d["shares"] = node.shares
         fields = node.layer.model_dump(mode="json", exclude_defaults=True)
         clash = set(fields) & set(ITEM_KEYS)
         if clash:  # pragma: no cover (a layer type would have to use a reserved field name)

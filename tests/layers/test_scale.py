@@ -4,7 +4,7 @@ from pydantic import ValidationError
 
 from calc.counting import analyze
 from calc.graph import Network
-from calc.layers import Add, Scale
+from calc.layers import Add, Conv2d, Scale
 from calc.spec import dump_spec, export
 
 
@@ -33,3 +33,15 @@ def test_scale_round_trips_and_refuses_a_non_finite_factor():
         Scale(factor=float("inf"))
     with pytest.raises(ValidationError, match="factor"):
         Scale()
+
+
+def test_scale_training_multiplies_the_gradient_and_saves_nothing():
+    # x * 0.5 saves no tensor (torch 2.14.1 saved_tensors_hooks: none for `t * 0.5`;
+    # /tmp/zoo-part2-ref/train_probe.py)
+    from calc.training import analyze_training
+
+    net = Network("t", (8, 6, 6))
+    net.add("conv", Conv2d(out_channels=8, kernel_size=1, bias=False))
+    net.add("scale", Scale(factor=0.5))
+    row = next(r for r in analyze_training(net, batch=3).layers if r.op == "Scale")
+    assert row.backward_flops == 3 * 288 and row.saved_activation_bytes == 0

@@ -29,7 +29,7 @@ def spec(text: str, label: str = "net.yaml", fmt: str = "yaml") -> SpecArchitect
 
 
 def layers_of(net: Network, with_inputs: bool = True):
-    return [(n.name, n.layer.op, n.layer.model_dump(), n.inputs if with_inputs else None, n.shape)
+    return [(n.name, n.layer.op, n.layer.model_dump(), n.inputs if with_inputs else None, n.shape, n.shares)
             for n in net.layers()]
 
 
