@@ -499,11 +499,11 @@ def estimate(net: Network, device: Device, *, dtype: str = "fp32", batch: int = 
     framework = sum(w.framework for w in ws)
     fallen = {w.engine for w in ws if w.fallback}
     if fallen:
-        notes.append(f"{len(fallen)} of {engines} engine(s) run in fp32: faster than {dtype} with the reformats "
-                     "at their edges (TensorRT keeps the faster plan)")
+        notes.append(f"batch {batch}: {len(fallen)} of {engines} engine(s) run in fp32, faster than {dtype} with the "
+                     "reformats at their edges (TensorRT keeps the faster plan)")
     if framework:
-        notes.append(f"{framework} layer(s) run outside the TensorRT engine(s), as {runtime.key} framework "
-                     f"ops in fp32 ({', '.join(sorted({w.op for w in ws if w.framework}))})")
+        notes.append(f"{framework} layer(s) run outside the {engines} TensorRT engine(s), as framework ops in fp32 "
+                     f"({', '.join(sorted({w.op for w in ws if w.framework}))}): {ops} framework ops in all")
     return Estimate(net.name, dict(net.config), device, dtype, batch, layers, kernels, copy_s, notes,
                     Conditions(runtime, batch, dtype, host_copy, tf32), ops, ops * model.framework_us * 1e-6,
                     engines)

@@ -392,7 +392,7 @@ def test_latency_states_its_conditions(cli):
     cond = out.splitlines()[1]
     assert code == 0 and cond.startswith("conditions: runtime paddle-trt-2020 (Paddle Inference")
     assert "batch 1,8; fp16; host copy timed" in cond
-    assert "36 layer(s)" not in out and "layer(s) run outside the TensorRT engine(s)" in out
+    assert "57 layer(s) run outside the 17 TensorRT engine(s)" in out and "74 framework ops in all" in out
     code, out2, _ = cli("latency", "mobilenet_v2_paddle", "--device", "t4", "--dtype", "fp16",
                         "--batch", "1,8", "--runtime", "trt8")
     assert code == 0 and "runtime trt8 (TensorRT 8" in out2 and "host copy not timed" in out2

@@ -176,7 +176,7 @@ def test_a_reduced_precision_engine_keeps_the_faster_plan():
     e = estimate(m, T4, dtype="fp16", batch=1)
     assert all(k.work.fallback for k in e.kernels if not k.work.framework)
     assert not any(k.work.op == "Reformat" for k in e.kernels)
-    assert "17 of 17 engine(s) run in fp32" in " ".join(e.notes)
+    assert "batch 1: 17 of 17 engine(s) run in fp32" in " ".join(e.notes)
     r = estimate(archs.build("resnet50"), V100, dtype="fp16", batch=8)
     assert not any(k.work.fallback for k in r.kernels) and r.kernels[0].work.tensor
     # the plan kept is never slower than forcing either precision
