@@ -110,9 +110,11 @@ def latency(target, device, dtype, batch_text, host_copy, runtime_name, tf32, mo
 
     \b
     roofline_ms   every layer unfused at the datasheet peak and bandwidth
-    latency_ms    the estimate: fused kernels (conv+BN+activation+add), per-kernel
-                  overhead, achievable fractions of peak, tensor-core alignment,
-                  Winograd 3x3 convs, idle SMs at small batch (see calc/latency/roofline.py)
+    latency_ms    the estimate, for the stated conditions (runtime, batch, precision,
+                  host copy): the runtime's engines and framework ops, fused kernels,
+                  max(launch interval, work + tail) per kernel, achievable fractions of
+                  peak, tensor-core alignment, Winograd 3x3 convs, a conv's fill term at
+                  small batch (see calc/latency/roofline.py)
 
     \b
     Examples:
@@ -178,6 +180,10 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
         footer.append("constants replaced (--model): " + ", ".join(
             f"{k}={getattr(model, k):g}" for k in model.NAMES if getattr(model, k) != getattr(default_model(), k)))
     rows = [{k: round(r[k]) if "throughput" in k else r[k] for k in cols} for r in results]
+    if fmt == "csv":  # no title line in CSV: the conditions go in columns
+        c = e0.conditions
+        cols = [*cols, "runtime", "dtype", "host_copy"]
+        rows = [{**row, "runtime": c.runtime.key, "dtype": c.dtype, "host_copy": c.host_copy} for row in rows]
     out = [render_rows(rows, cols, fmt, title=title, footer=footer)]
     if layers and fmt != "csv":
         for r in results:
@@ -265,12 +271,14 @@ def render_runtimes(fmt: str) -> str:
 @click.command("validate-latency")
 @click.option("--brief", is_flag=True, help="Only the per-table summary, not every model and batch.")
 def validate_latency(brief):
-    """Predicted vs measured latency for the published tables (archs/data/latency_seeds.toml):
-    per table, the median absolute percentage error and Spearman's rank correlation.
+    """Predicted vs measured latency for the published tables (archs/data: the seeds' and
+    PaddleClas' T4 mobile figures): per table its conditions, the median absolute percentage
+    error, the median signed error and Spearman's rank correlation per batch; per campaign.
 
     \b
-    The model's constants were fitted on the V100 tables (seed 004 and seed 003's V100
-    table); the T4 tables are held out (see benchmarks/calibrate_latency.py).
+    The model's constants were fitted on the tables marked [calibration] (seed 004, seed
+    003's V100 table, the T4 mobile tables); seed 003's T4 tables are held out (see
+    benchmarks/calibrate_latency.py, whose --loto leaves each table out in turn).
     """
     import archs
     from calc.latency.validate import predict, report

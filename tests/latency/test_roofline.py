@@ -412,6 +412,7 @@ def test_latency_table_layers_csv(cli):
                        "--host-copy", "--format", "csv")
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("batch,latency_ms,roofline_ms") and len(lines) == 3
+    assert lines[0].endswith(",runtime,dtype,host_copy") and lines[1].endswith(",paddle-trt-2020,fp32,True")
 
 
 @pytest.mark.parametrize("args,msg", [
