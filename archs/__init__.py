@@ -56,13 +56,32 @@ def stage_tables() -> tuple:
     return tuple(packaged("archs", "data/stage_tables.yaml"))
 
 
+#: the calc network of each model of PaddleClas' latency files: PaddleClas' own definitions
+PADDLECLAS_NETS = {
+    "mobilenet_v1": ("mobilenet_v1", {}),  # int(c x scale) channels: TF-slim's rule at these widths
+    "mobilenet_v2": ("mobilenet_v2_paddle", {}),
+    "shufflenet_v2": ("shufflenet_v2", {"variant": "paddle"}),
+}
+
+
+def _paddleclas_net(row) -> tuple[str, dict]:
+    arch, options = PADDLECLAS_NETS[row["model"]]
+    return arch, {**options, "alpha": float(row["width"]), "res": int(row["crop"])}
+
+
 @cache
 def latency_tables() -> tuple:
-    """Published latency measurements of the built-ins (``data/latency_seeds.toml``)."""
+    """Published latency measurements of the built-ins: the seeds' (``data/latency_seeds.toml``)
+    and PaddleClas' T4 figures of its mobile networks (``data/latency_paddleclas_t4_mobile.yaml``,
+    copied as published; its timed loop includes the host copy, as seed 003's)."""
     from calc.datafiles import packaged
-    from calc.latency.validate import parse_tables
+    from calc.latency.validate import parse_rows, parse_tables
 
-    return tuple(parse_tables(packaged("archs", "data/latency_seeds.toml")))
+    seeds = parse_tables(packaged("archs", "data/latency_seeds.toml"))
+    mobile = parse_rows(packaged("archs", "data/latency_paddleclas_t4_mobile.yaml"), prefix="mobile",
+                        campaign="PaddleClas T4 mobile", host_copy=True, arch_of=_paddleclas_net,
+                        devices={"T4": "t4"})
+    return tuple(seeds + mobile)
 
 
 __all__ = ["ARCHITECTURES", "Architecture", "Option", "build", "get", "latency_tables", "published",

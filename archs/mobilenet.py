@@ -92,13 +92,14 @@ MOBILENET_V2 = (
 )
 
 
-def inverted_residual(net: Network, name: str, x: str, out: int, stride: int, t: int) -> str:
-    """Expand 1x1 (skipped when t == 1) -> depthwise 3x3 -> linear project 1x1,
-    with a residual add when the shape is kept (torchvision's InvertedResidual)."""
+def inverted_residual(net: Network, name: str, x: str, out: int, stride: int, t: int,
+                      expand_t1: bool = False) -> str:
+    """Expand 1x1 (skipped when t == 1, unless ``expand_t1``) -> depthwise 3x3 -> linear
+    project 1x1, with a residual add when the shape is kept (torchvision's InvertedResidual)."""
     c_in = net[x].shape[0]
     hidden = int(round(c_in * t))
     y = x
-    if t != 1:
+    if t != 1 or expand_t1:
         y = conv_bn(net, f"{name}.expand", y, hidden, 1, act=ReLU6)
     y = conv_bn(net, f"{name}.dw", y, hidden, 3, stride=stride, groups=hidden, act=ReLU6)
     y = conv_bn(net, f"{name}.project", y, out, 1)
@@ -107,19 +108,34 @@ def inverted_residual(net: Network, name: str, x: str, out: int, stride: int, t:
     return y
 
 
+@register("mobilenet_v2_paddle", family="MobileNet",
+          summary="MobileNet v2 as PaddleClas builds it (int(c x alpha) channels, a 1x1 expand conv at t=1)",
+          source="Sandler et al. 2018, arXiv 1801.04381, Table 2; PaddleClas ppcls/modeling/architectures/"
+                 "mobilenet_v2.py (2020-04-09, 9f39da8)",
+          options=(ALPHA, RES, CLASSES), fixed={"paddle": True})
 @register("mobilenet_v2", family="MobileNet", summary="MobileNet v2 (inverted residuals, linear bottlenecks)",
           source="Sandler et al. 2018, arXiv 1801.04381, Table 2; torchvision mobilenetv2.py",
           options=(ALPHA, RES, CLASSES))
-def mobilenet_v2(alpha: float, res: int, classes: int) -> Network:
+def mobilenet_v2(alpha: float, res: int, classes: int, paddle: bool = False) -> Network:
     """Channels are scaled by ``alpha`` and rounded with :func:`make_divisible`
-    (to 8); the 1280-channel head never shrinks below 1280 (paper section 6.1)."""
+    (to 8); the 1280-channel head never shrinks below 1280 (paper section 6.1).
+
+    ``mobilenet_v2_paddle`` is PaddleClas' MobileNetV2 (the network its latency tables
+    measure): channels ``int(c * alpha)``, unrounded; the t = 1 block keeps its 1x1 expand
+    conv (to the same width, with BN and ReLU6); the head is 1280 wide, ``int(1280 * alpha)``
+    above 1; global pool and FC, no dropout."""
+    width = (lambda c: int(c * alpha)) if paddle else (lambda c: make_divisible(c * alpha))
     net = Network("mobilenet_v2", (3, res, res))
-    x = conv_bn(net, "stem", "input", make_divisible(32 * alpha), 3, stride=2, act=ReLU6)
+    x = conv_bn(net, "stem", "input", width(32), 3, stride=2, act=ReLU6)
     for si, row in enumerate(MOBILENET_V2, start=1):
-        out = make_divisible(row.c * alpha)
+        out = width(row.c)
         for i in range(row.n):
-            x = inverted_residual(net, f"stage{si}.block{i}", x, out, row.s if i == 0 else 1, row.t)
-    x = conv_bn(net, "head", x, make_divisible(1280 * max(1.0, alpha)), 1, act=ReLU6)
-    # torchvision pools with F.adaptive_avg_pool2d (a functional call), then Dropout(0.2) + Linear
-    classifier(net, x, classes, dropout=0.2, pool_impl="functional")
+            x = inverted_residual(net, f"stage{si}.block{i}", x, out, row.s if i == 0 else 1, row.t,
+                                  expand_t1=paddle)
+    head = (int(1280 * alpha) if alpha > 1 else 1280) if paddle else make_divisible(1280 * max(1.0, alpha))
+    x = conv_bn(net, "head", x, head, 1, act=ReLU6)
+    if paddle:
+        classifier(net, x, classes)  # fluid.layers.pool2d(global_pooling=True), then fc
+    else:  # torchvision pools with F.adaptive_avg_pool2d (a functional call), then Dropout(0.2) + Linear
+        classifier(net, x, classes, dropout=0.2, pool_impl="functional")
     return net

@@ -55,8 +55,9 @@ from dataclasses import dataclass
 from calc.blocks import classifier, conv_bn, make_divisible, window_pool_head
 from calc.registry import ALPHA, CLASSES, RES, Option, register
 from calc.graph import Network
+from calc.errors import CalcError
 from calc.layers import (
-    Add, AvgPool2d, ChannelShuffle, ChannelSplit, Concat, MaxPool2d, ReLU,
+    Add, AvgPool2d, ChannelShuffle, ChannelSplit, Concat, Flatten, Linear, MaxPool2d, ReLU,
 )
 
 
@@ -186,11 +187,24 @@ SHUFFLENET_V2 = (
     Row("conv5", 1, (1024, 1024, 1024, 2048)),  # 1x1 conv, then GlobalPool and FC
 )
 
-WIDTH_V2 = ALPHA.with_default(1.0, choices=V2_WIDTHS)
+#: PaddleClas' ShuffleNetV2 (ppcls/modeling/architectures/shufflenet_v2.py, static graph,
+#: 2020-04-09, 9f39da8): conv1, stage2..4 and conv5 widths per scale.  It adds 0.25x and
+#: 0.33x, and its 2.0x has 224 channels in stage 2 (Table 5: 244).
+PADDLE_V2 = {
+    0.25: (24, 24, 48, 96, 512),
+    0.33: (24, 32, 64, 128, 512),
+    0.5: (24, 48, 96, 192, 1024),
+    1.0: (24, 116, 232, 464, 1024),
+    1.5: (24, 176, 352, 704, 1024),
+    2.0: (24, 224, 488, 976, 2048),
+}
+
+WIDTH_V2 = ALPHA.with_default(1.0, choices=tuple(PADDLE_V2))
 VARIANT_V2 = Option("variant", str, "torchvision",
-                    "'torchvision' (torchvision's ShuffleNetV2) or 'megvii' (the authors' released model, "
-                    "whose stride-2 units are wider; it gives Table 5's FLOPs)",
-                    choices=("torchvision", "megvii"))
+                    "'torchvision' (torchvision's ShuffleNetV2), 'megvii' (the authors' released model, "
+                    "whose stride-2 units are wider; it gives Table 5's FLOPs) or 'paddle' (PaddleClas': "
+                    "torchvision's units, its own widths, 0.25x and 0.33x too)",
+                    choices=("torchvision", "megvii", "paddle"))
 
 
 def v2_unit(net: Network, name: str, x: str, out: int, stride: int, variant: str) -> str:
@@ -233,17 +247,29 @@ def shufflenet_v2(alpha: float, res: int, classes: int, variant: str) -> Network
     global pool is ``x.mean([2, 3])`` (a tensor operator) and the FC has a bias.
     The ``megvii`` variant has the authors' head instead: AvgPool over the final
     map (their ``nn.AvgPool2d(7)``), Dropout(0.2) at 2.0x only, a view, and an FC
-    without bias."""
-    col = V2_WIDTHS.index(alpha)
+    without bias.  The ``paddle`` variant is PaddleClas' ShuffleNetV2 (the network its
+    latency tables measure): torchvision's units with :data:`PADDLE_V2`'s widths, then
+    ``pool2d(pool_size=7, pool_stride=1)`` and an FC with bias."""
+    if variant == "paddle":
+        widths = PADDLE_V2[alpha]
+    elif alpha in V2_WIDTHS:
+        widths = tuple(row.out[V2_WIDTHS.index(alpha)] for row in SHUFFLENET_V2)
+    else:
+        raise CalcError(f"shufflenet_v2: --alpha {alpha:g} exists only in --variant paddle (PaddleClas); "
+                        f"Table 5 has {', '.join(f'{a:g}' for a in V2_WIDTHS)}")
     conv1, *stages, conv5 = SHUFFLENET_V2
     net = Network("shufflenet_v2", (3, res, res))
-    x = stem(net, conv1.out[col])
-    for row in stages:
+    x = stem(net, widths[0])
+    for row, out in zip(stages, widths[1:4]):
         for i in range(row.repeat):
-            x = v2_unit(net, f"{row.name}.block{i}", x, row.out[col], 2 if i == 0 else 1, variant)
-    x = conv_bn(net, "conv5", x, conv5.out[col], 1, act=ReLU)
+            x = v2_unit(net, f"{row.name}.block{i}", x, out, 2 if i == 0 else 1, variant)
+    x = conv_bn(net, "conv5", x, widths[4], 1, act=ReLU)
     if variant == "torchvision":
         classifier(net, x, classes, pool_impl="operator", keepdims=False)
+    elif variant == "paddle":  # pool2d(pool_size=7, pool_stride=1), then fc (with bias)
+        x = net.add("pool", AvgPool2d(kernel_size=7, stride=1), x)
+        x = net.add("flatten", Flatten(impl="operator"), x)
+        net.add("fc", Linear(out_features=classes), x)
     else:
         authors_head(net, x, classes, dropout=0.2 if alpha == 2.0 else None)
     return net

@@ -1,15 +1,17 @@
-"""Fit the constants of calc's latency model (calc/latency/model.toml) to the calibration
-tables of archs/data/latency_seeds.toml, and report the error on every table.
+"""Fit the constants of calc's latency model (calc/latency/model.toml), and the device figures
+the datasheets do not give (a T4's sustained clock), to the calibration tables of
+archs.latency_tables(); report the error on every table.
 
     python benchmarks/calibrate_latency.py            # fit, print the constants and the errors
     python benchmarks/calibrate_latency.py --fixed    # only evaluate the packaged constants
+    python benchmarks/calibrate_latency.py --loto     # leave one table out: fit on all the others, predict it
 
-The split is calc.latency.validate.CALIBRATION (the V100 tables); the T4 tables are held out.
-The loss is the mean squared log error of the predicted latencies (each measurement
-weighs the same, whatever its size); the search is Nelder-Mead over the constants, each
-kept within a physically meaningful range (BOUNDS), from several starting points.  The
-model itself is calc.latency.roofline.kernel_seconds, evaluated on arrays: the same formula the
-command line uses.
+The split is calc.latency.validate.CALIBRATION; the other tables are held out.  The loss is
+the mean squared log error of the predicted latencies (each measurement weighs the same,
+whatever its size); the search is Nelder-Mead over the constants, each kept within the
+physical range model.toml gives it (DEVICE_FITS for the device figures), from several
+starting points.  The model itself is calc.latency.roofline.kernel_seconds, evaluated on
+arrays: the same formula the command line uses.
 """
 from __future__ import annotations
 
@@ -23,93 +25,141 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import archs  # noqa: E402
-from calc.latency.validate import CALIBRATION, Point, TableResult, predict, report  # noqa: E402
 from calc.latency.devices import find_device, load_devices  # noqa: E402
-from calc.latency.fusion import fuse  # noqa: E402
-from calc.latency.roofline import Model, copy_bytes, default_model, kernel_seconds, kernel_work  # noqa: E402
+from calc.latency.roofline import (  # noqa: E402
+    Model, copy_bytes, default_model, kernel_seconds, model_constants, works,
+)
+from calc.latency.runtimes import find_runtime  # noqa: E402
+from calc.latency.validate import CALIBRATION, Point, TableResult, predict, report  # noqa: E402
 
-#: the range each constant may take, with the reason
-BOUNDS = {
-    "kernel_us": (1.0, 60.0),      # a kernel launch is >= ~2-5 us; tens of us is already slow
-    "eff_tensor": (0.1, 1.0),      # fractions of a peak
-    "eff_simt": (0.1, 1.0),
-    "eff_mem": (0.3, 0.9),         # DRAM streams reach ~90% of the pin bandwidth at best
-    "eff_host": (0.05, 1.0),
-    "winograd": (1.0, 4.0),        # F(2x2, 3x3) does 2.25x fewer multiplications than direct
-    "sat_tensor": (64.0, 65536.0),  # output elements per SM (a tile is 32x32 .. 256x256)
-    "sat_simt": (64.0, 65536.0),
-}
+#: device figures the data determines, with the range a datasheet allows: the T4's sustained
+#: clock lies between its base and boost clocks (585 and 1590 MHz: NVIDIA Turing GPU
+#: Architecture whitepaper, Appendix A, Tesla T4)
+DEVICE_FITS = {"t4.sustained_mhz": (585.0, 1590.0)}
+
+
+def bounds() -> dict[str, tuple[float, float]]:
+    c = model_constants()
+    out = {n: (c[n].lo, c[n].hi) for n in Model.NAMES}
+    out.update(DEVICE_FITS)
+    return out
 
 
 class Columns:
     """All kernels of all data points as arrays (what kernel_seconds reads)."""
 
-    def __init__(self, works, sms, bandwidth):
-        self.flops = np.array([w.flops for w in works], float)
-        self.bytes = np.array([w.bytes for w in works], float)
-        self.peak = np.array([w.peak for w in works], float)
-        self.conv = np.array([w.conv for w in works], float)
-        self.tensor = np.array([w.tensor for w in works], float)
-        self.winograd = np.array([w.winograd for w in works], float)
-        self.out_elems = np.array([w.out_elems for w in works], float)
+    def __init__(self, ws, sms, bandwidth, boost):
+        for name in ("flops", "bytes", "conv", "tensor", "winograd", "out_elems", "launches"):
+            setattr(self, name, np.array([getattr(w, name) for w in ws], float))
+        self.peak_at_boost = np.array([w.peak for w in ws], float) / np.array(boost, float)
+        self.peak = self.peak_at_boost.copy()
         self.sms = np.array(sms, float)
         self.bandwidth = np.array(bandwidth, float)
 
 
 class Dataset:
+    """Every kernel of every (table, row, batch) point, as arrays.  Kernels are grouped per
+    point and engine plan (an engine at the table's precision, or its fp32 fallback): the
+    prediction takes, per engine, the faster plan (calc.latency.roofline.engine_plans)."""
+
     def __init__(self, tables):
         devices = load_devices()
         nets = {}
-        works, sms, bw, owner = [], [], [], []
-        self.points, self.copy_bytes, self.host_link, self.nkernels = [], [], [], []
+        ws, sms, bw, boost, dev_of, group = [], [], [], [], [], []
+        groups: dict[tuple, int] = {}  # (point, engine, fallback) -> group; framework kernels: (point,)
+        self.points, self.copy_bytes, self.host_link, self.framework_ops = [], [], [], []
         for t in tables:
             dev = find_device(t.device, devices)
             for r in t.rows:
                 key = (r.arch, tuple(sorted(r.options.items())))
                 if key not in nets:
-                    nets[key] = (archs.build(r.arch, **r.options), None)
-                    nets[key] = (nets[key][0], fuse(nets[key][0]))
-                net, kernels = nets[key]
+                    nets[key] = archs.build(r.arch, **r.options)
+                net = nets[key]
                 for b, ms in zip(t.batches, r.ms):
                     i = len(self.points)
                     self.points.append((t, r.name, b, ms))
-                    for k in kernels:
-                        works.append(kernel_work(k, net, b, dev, t.dtype))
-                        sms.append(dev.sms)
-                        bw.append(dev.bandwidth)
-                        owner.append(i)
-                    self.nkernels.append(len(kernels))
+                    sched = works(net, b, dev, t.dtype, runtime=find_runtime(t.runtime))
+                    for w in sched.works:
+                        g = (i,) if w.engine is None else (i, w.engine, w.fallback)
+                        group.append(groups.setdefault(g, len(groups)))
+                    n = len(sched.works)
+                    ws += sched.works
+                    sms += [dev.sms] * n
+                    bw += [dev.bandwidth] * n
+                    boost += [dev.clock_factor] * n  # peaks are stored at the device's clock
+                    dev_of += [dev.key] * n
+                    self.framework_ops.append(sched.framework_ops)
                     self.copy_bytes.append(copy_bytes(net, b) if t.host_copy else 0)
                     self.host_link.append(dev.host_link)
-        self.cols = Columns(works, sms, bw)
-        self.owner = np.array(owner)
+        self.cols = Columns(ws, sms, bw, boost)
+        self.dev_of = np.array(dev_of)
+        self.devices = devices
+        self.group = np.array(group)
+        keys = sorted(groups, key=groups.get)
+        plans = {}  # (point, engine) or (point,) -> index
+        self.group_plan = np.array([plans.setdefault(k[:2], len(plans)) for k in keys])
+        self.plan_point = np.array([k[0] for k in sorted(plans, key=plans.get)])
         self.measured = np.array([p[3] for p in self.points]) * 1e-3
-        self.nkernels = np.array(self.nkernels, float)
+        self.framework_ops = np.array(self.framework_ops, float)
         self.copy_bytes = np.array(self.copy_bytes, float)
         self.host_link = np.array(self.host_link, float)
 
-    def predict(self, m: Model) -> np.ndarray:
+    def predict(self, m: Model, figures: dict[str, float] | None = None) -> np.ndarray:
+        """Latencies (s) of every point under constants ``m`` and device figures ``figures``
+        (``{"t4.sustained_mhz": 1200}``; the packaged ones where absent)."""
         c = self.cols
-        compute, memory, _ = kernel_seconds(c, c.sms, c.bandwidth, m, minimum=np.minimum)
-        per_kernel = np.maximum(compute, memory)
-        body = np.bincount(self.owner, weights=per_kernel, minlength=len(self.points))
-        return (self.nkernels * m.kernel_us * 1e-6 + body
+        c.peak = c.peak_at_boost.copy()
+        bandwidth = c.bandwidth.copy()
+        for name in DEVICE_FITS:
+            dev, fig = name.split(".")
+            d, rows = self.devices[dev], self.dev_of == dev
+            value = (figures or {}).get(name, d.figures.get(fig))
+            if value is None:
+                continue
+            if fig == "sustained_mhz":
+                c.peak[rows] *= value / d.figures["boost_mhz"]
+        compute, memory, overhead = kernel_seconds(c, c.sms, bandwidth, m, minimum=np.minimum)
+        per_kernel = overhead + np.maximum(compute, memory)
+        per_group = np.bincount(self.group, weights=per_kernel, minlength=len(self.group_plan))
+        per_plan = np.full(len(self.plan_point), np.inf)
+        np.minimum.at(per_plan, self.group_plan, per_group)  # the faster plan of each engine
+        body = np.bincount(self.plan_point, weights=per_plan, minlength=len(self.points))
+        return (body + self.framework_ops * m.framework_us * 1e-6
                 + self.copy_bytes / (m.eff_host * self.host_link))
 
 
-def to_model(z: np.ndarray) -> Model:
-    vals = {}
-    for zi, (name, (lo, hi)) in zip(z, BOUNDS.items()):
-        vals[name] = lo + (hi - lo) / (1 + math.exp(-zi))
-    return Model(**vals)
+def free(b: dict[str, tuple[float, float]]) -> list[str]:
+    """The names the search moves: a constant whose range is one value is held there."""
+    return [n for n, (lo, hi) in b.items() if hi > lo]
 
 
-def from_model(m: Model) -> np.ndarray:
+def unpack(z: np.ndarray, b: dict | None = None) -> tuple[Model, dict[str, float]]:
+    b = b or bounds()
+    vals = {n: lo for n, (lo, hi) in b.items()}
+    for zi, name in zip(z, free(b)):
+        lo, hi = b[name]
+        vals[name] = lo + (hi - lo) / (1 + math.exp(-min(max(zi, -50.0), 50.0)))
+    return Model(**{n: vals[n] for n in Model.NAMES}), {k: v for k, v in vals.items() if k not in Model.NAMES}
+
+
+def pack(m: Model, figures: dict[str, float], b: dict | None = None) -> np.ndarray:
+    b = b or bounds()
     z = []
-    for name, (lo, hi) in BOUNDS.items():
-        f = min(max((getattr(m, name) - lo) / (hi - lo), 1e-6), 1 - 1e-6)
+    for name in free(b):
+        lo, hi = b[name]
+        v = getattr(m, name) if name in Model.NAMES else figures[name]
+        f = min(max((v - lo) / (hi - lo), 1e-6), 1 - 1e-6)
         z.append(math.log(f / (1 - f)))
     return np.array(z)
+
+
+def packaged_figures() -> dict[str, float]:
+    devices = load_devices()
+    out = {}
+    for name, (_, hi) in DEVICE_FITS.items():
+        dev, fig = name.split(".")
+        out[name] = devices[dev].figures.get(fig, hi)
+    return out
 
 
 def nelder_mead(f, x0, step=0.5, iters=4000, tol=1e-10):
@@ -143,28 +193,42 @@ def nelder_mead(f, x0, step=0.5, iters=4000, tol=1e-10):
     return pts[i], vals[i]
 
 
-def fit(data: Dataset, start: Model) -> tuple[Model, float]:
+#: the per-kernel costs trade against each other (a launch interval or a tail can both pay
+#: for a small kernel), so the search also starts from each corner of that plane
+STARTS = [{"launch_us": lu, "tail_us": tu} for lu in (2.0, 10.0, 20.0) for tu in (2.0, 10.0, 20.0)]
+
+
+def fit(data: Dataset, start: Model, figures: dict[str, float], trials: int = 8):
+    """Constants and device figures minimising the mean squared log error on ``data``:
+    Nelder-Mead from the packaged values, from each of STARTS, then from ``trials`` random
+    perturbations of the best point."""
     logm = np.log(data.measured)
 
     def loss(z):
-        return float(np.mean((np.log(data.predict(to_model(z))) - logm) ** 2))
+        return float(np.mean((np.log(data.predict(*unpack(z))) - logm) ** 2))
 
-    rng = np.random.default_rng(0)
-    best = (from_model(start), loss(from_model(start)))
-    for trial in range(8):
-        x0 = best[0] if trial == 0 else best[0] + rng.normal(0, 1.0, len(BOUNDS))
+    def descend(x0):
         for _ in range(3):  # restarts from the last optimum
             x0, v = nelder_mead(loss, x0)
-        if v < best[1]:
-            best = (x0, v)
-    return to_model(best[0]), best[1]
+        return x0, v
+
+    best = descend(pack(start, figures))
+    for s in STARTS:
+        cand = descend(pack(start.replace(**s), figures))
+        best = cand if cand[1] < best[1] else best
+    rng = np.random.default_rng(0)
+    for _ in range(trials):
+        cand = descend(best[0] + rng.normal(0, 0.5, len(best[0])))
+        best = cand if cand[1] < best[1] else best
+    m, figs = unpack(best[0])
+    return m, figs, best[1]
 
 
-def results_for(tables, model: Model) -> list[TableResult]:
+def results_for(tables, model: Model, figures=None) -> list[TableResult]:
     out = []
     for t in tables:
         data = Dataset([t])
-        pred = data.predict(model)
+        pred = data.predict(model, figures)
         res = TableResult(t)
         for (tt, name, b, ms), p in zip(data.points, pred):
             res.points.append(Point(t.id, name, b, ms, p * 1e3, float("nan")))
@@ -172,34 +236,54 @@ def results_for(tables, model: Model) -> list[TableResult]:
     return out
 
 
+def describe(m: Model, figures: dict[str, float]) -> str:
+    return " ".join([*(f"{n}={getattr(m, n):.3g}" for n in Model.NAMES), *(f"{k}={v:.0f}" for k, v in figures.items())])
+
+
+def devices_with(figures: dict[str, float]):
+    """The packaged devices with the figures ``{"t4.sustained_mhz": ...}`` replaced."""
+    import dataclasses
+
+    devices = load_devices()
+    for name, value in figures.items():
+        dev, fig = name.split(".")
+        d = devices[dev]
+        devices[dev] = dataclasses.replace(d, figures={**d.figures, fig: value})
+    return devices
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fixed", action="store_true", help="evaluate the packaged constants, do not fit")
     ap.add_argument("--brief", action="store_true", help="summary only")
     ap.add_argument("--loto", action="store_true",
-                    help="leave one table out: refit on the other four tables, report the one left out")
+                    help="leave one table out: predict each table from a fit on all the others")
+    ap.add_argument("--trials", type=int, default=4, help="random restarts of the search")
     ns = ap.parse_args()
     tables = archs.latency_tables()
-    model = default_model()
+    model, figures = default_model(), packaged_figures()
     if ns.loto:
-        print(f"{'left out':<16}{'n':>4}{'MdAPE':>8}{'Spearman':>10}{'median error':>14}   refitted constants")
+        from calc.latency.validate import loto_report
+
+        rows = []
         for t in tables:
-            m, _ = fit(Dataset([u for u in tables if u.id != t.id]), model)
-            (res,) = results_for([t], m)
-            signed = 100 * float(np.median([p.error for p in res.points]))
-            consts = " ".join(f"{n}={getattr(m, n):.3g}" for n in Model.NAMES)
-            print(f"{t.id:<16}{len(res.points):>4}{res.mdape:>7.1f}%{res.spearman:>10.3f}{signed:>+13.1f}%   {consts}")
+            m, figs, _ = fit(Dataset([u for u in tables if u.id != t.id]), model, figures, ns.trials)
+            (res,) = results_for([t], m, figs)
+            rows.append((res, describe(m, figs)))
+        print(loto_report(rows))
         return
     if not ns.fixed:
         calib = Dataset([t for t in tables if t.id in CALIBRATION])
-        model, loss = fit(calib, model)
+        model, figures, loss = fit(calib, model, figures, ns.trials)
         print(f"fitted on {len(calib.points)} points of {', '.join(CALIBRATION)}; "
               f"mean squared log error {loss:.4f} (rms {100 * (math.exp(loss ** 0.5) - 1):.1f}%)")
-        print("constants (paste into calc/latency/model.toml, rounded):")
+        print("constants (paste into calc/latency/model.toml and devices.toml, rounded):")
         for name in Model.NAMES:
-            print(f"  {name:<11} = {getattr(model, name):.4g}")
+            print(f"  {name:<16} = {getattr(model, name):.4g}")
+        for name, v in figures.items():
+            print(f"  {name:<16} = {v:.4g}")
         print()
-    print(report(predict(tables, model, build=archs.build), detail=not ns.brief))
+    print(report(predict(tables, model, devices_with(figures), build=archs.build), detail=not ns.brief))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Predicted vs measured inference latency for every published table of
-archs/data/latency_seeds.toml (PaddleClas' V100 and T4 measurements, seeds 003 and 004).
+"""Predicted vs measured inference latency for every published table of archs.latency_tables()
+(PaddleClas' V100 and T4 measurements: seeds 003 and 004, and its T4 mobile tables).
 
     python benchmarks/validate_latency.py            # every model and batch, then the summary
     python benchmarks/validate_latency.py --brief    # the per-table summary only
@@ -8,8 +8,8 @@ Per table: each (model, batch) predicted by `calc latency`'s estimate with the p
 constants (calc/latency/model.toml), the measured figure, the signed error and the plain
 roofline bound; then the median absolute percentage error (MdAPE) and Spearman's rank
 correlation, over the table and per batch size.  The constants were fitted on the tables
-marked [calibration] (the V100 ones, calc.latency.validate.CALIBRATION); the tables marked
-[validation] (T4) were never seen by the fit.  The same report: `calc validate-latency`.
+marked [calibration] (calc.latency.validate.CALIBRATION); the tables marked [validation]
+(seed 003's T4 tables) were never seen by the fit.  The same report: `calc validate-latency`.
 Refit and leave-one-table-out: benchmarks/calibrate_latency.py [--loto].
 """
 from __future__ import annotations

@@ -43,7 +43,10 @@ def _result(e, layers: bool) -> dict[str, Any]:
         "roofline_throughput": round(e.roofline_throughput, 1),
         "fused_floor_ms": _ms(e.fused_floor_s),
         "copy_ms": _ms(e.copy_s),
-        "kernels": len(e.kernels),
+        "kernels": sum(k.work.launches for k in e.kernels),
+        "framework_ops": e.framework_ops,
+        "framework_ms": _ms(e.framework_s),
+        "engines": e.engines,
         "kernel_bounds": bounds,
     }
     if layers:
@@ -57,7 +60,9 @@ def _result(e, layers: bool) -> dict[str, Any]:
         } for r in e.layers]
         out["kernel_times"] = [{
             "name": k.work.name, "op": k.work.op, "unit": k.work.unit, "flops": k.work.flops,
-            "bytes": k.work.bytes, "compute_us": round(k.compute_s * 1e6, 3),
+            "bytes": k.work.bytes, "launches": k.work.launches,
+            "where": "framework" if k.work.framework else f"engine {k.work.engine}" + (" (fp32)" if k.work.fallback else ""),
+            "compute_us": round(k.compute_s * 1e6, 3),
             "memory_us": round(k.memory_s * 1e6, 3), "overhead_us": round(k.overhead_s * 1e6, 3),
             "time_us": round(k.time_s * 1e6, 3), "bound": k.bound,
         } for k in e.kernels]
@@ -89,7 +94,11 @@ def device_options(f):
 @dtype_option
 @click.option("--batch", "batch_text", default="1", show_default=True, help="Comma-separated batch sizes.")
 @click.option("--host-copy", is_flag=True,
-              help="Include copying the fp32 input to the device and the output back.")
+              help="Time the copy of the fp32 input to the device and of the output back, as the "
+                   "PaddleClas harness does (default: the engine alone).")
+@click.option("--runtime", "runtime_name", default=None,
+              help="Inference runtime (see 'calc devices --runtimes'): paddle-trt-2020 (the default, the "
+                   "measured tables' Paddle Inference + TensorRT 6/7) or trt8 (TensorRT 8 alone, uncalibrated).")
 @click.option("--tf32/--no-tf32", default=True, show_default=True,
               help="fp32 convs and FCs on TF32 tensor cores where the device has them (TensorRT's default).")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False), default=None,
@@ -98,33 +107,46 @@ def device_options(f):
 @format_option()
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the roofline plot (one point per layer) to this PNG/SVG (needs the 'plot' extra).")
-def latency(target, device, dtype, batch_text, host_copy, tf32, model_file, layers, fmt, plot_file):
+def latency(target, device, dtype, batch_text, host_copy, runtime_name, tf32, model_file, layers, fmt, plot_file):
     """Roofline bound and estimated inference latency of architecture NAME.
 
     \b
     roofline_ms   every layer unfused at the datasheet peak and bandwidth
-    latency_ms    the estimate: fused kernels (conv+BN+activation+add), per-kernel
-                  overhead, achievable fractions of peak, tensor-core alignment,
-                  Winograd 3x3 convs, idle SMs at small batch (see calc/latency/roofline.py)
+    latency_ms    the estimate, for the stated conditions (runtime, batch, precision,
+                  host copy): the runtime's engines and framework ops, fused kernels,
+                  max(launch interval, work + tail) per kernel, achievable fractions of
+                  peak, tensor-core alignment, Winograd 3x3 convs, a conv's fill term at
+                  small batch (see calc/latency/roofline.py)
 
     \b
     Examples:
       calc latency resnet50 --device v100 --dtype fp16 --batch 1,8,32
       calc latency vgg16 --device t4 --batch 1,4,8 --host-copy --format json
-      calc latency mobilenet_v2 --device a100 --layers --plot roofline.svg
+      calc latency mobilenet_v2 --device a100 --runtime trt8 --layers --plot roofline.svg
     """
     from calc.latency.roofline import estimate, load_model
+    from calc.latency.runtimes import find_runtime
 
     batches = _batches(batch_text)
+    runtime = find_runtime(runtime_name)
     net = target.build()
     model = load_model(model_file)
-    ests = [estimate(net, device, dtype=dtype, batch=b, host_copy=host_copy, tf32=tf32, model=model)
-            for b in batches]
+    ests = [estimate(net, device, dtype=dtype, batch=b, host_copy=host_copy, tf32=tf32, model=model,
+                     runtime=runtime) for b in batches]
     if plot_file:
         from calc.plots import plot_roofline
 
         plot_roofline(ests, plot_file)
     click.echo(render_latency(ests, fmt, layers=layers, host_copy=host_copy, tf32=tf32, model=model))
+
+
+def conditions_line(ests) -> str:
+    """The benchmark an estimate answers: runtime, batch sizes, precision, what is timed."""
+    c = ests[0].conditions
+    copy = "host copy timed (fp32 input in, output back)" if c.host_copy else "host copy not timed (engine only)"
+    batches = ",".join(str(e.batch) for e in ests)
+    tf32 = "" if c.dtype != "fp32" else f", TF32 {'on' if c.tf32 else 'off'} where the device has it"
+    return f"runtime {c.runtime.key} ({c.runtime.name}); batch {batches}; {c.dtype}{tf32}; {copy}"
 
 
 def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool, model) -> str:
@@ -135,11 +157,14 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
 
     e0 = ests[0]
     notes = list(dict.fromkeys(n for e in ests for n in e.notes))
+    # the notes of one batch ("batch 8: ...") after those of every batch, in batch order
+    notes.sort(key=lambda n: n.startswith("batch "))
     results = [_result(e, layers or fmt == "json") for e in ests]
     if fmt == "json":
         return json.dumps({
             "arch": e0.arch, "config": e0.config, "device": e0.device.to_dict(), "dtype": e0.dtype,
-            "host_copy": host_copy, "tf32": tf32,
+            "host_copy": host_copy, "tf32": tf32, "runtime": e0.conditions.runtime.to_dict(),
+            "conditions": {**e0.conditions.to_dict(), "batch": [e.batch for e in ests]},
             "model": {k: {"value": getattr(model, k), "unit": c.unit,
                           "how": c.how if getattr(model, k) == c.value else "given (--model)"}
                       for k, c in model_constants().items()},
@@ -147,18 +172,22 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
         }, indent=2)
     cols = ["batch", "latency_ms", "roofline_ms", "fused_floor_ms", "throughput", "roofline_throughput", "kernels"]
     config = ", ".join(f"{k}={v}" for k, v in e0.config.items())
-    title = (f"{e0.arch} ({config}) on {e0.device.name}, {e0.dtype}"
-             f"{', host copy included' if host_copy else ''}")
+    title = (f"{e0.arch} ({config}) on {e0.device.name}, {e0.dtype}\n"
+             f"conditions: {conditions_line(ests)}")
     footer = [
         "latency_ms: the estimate; roofline_ms: the plain per-layer roofline (unfused, datasheet peaks);",
         "fused_floor_ms: the roofline of the fused kernels as executed (the estimate never goes below it);",
-        "throughput: images/s at latency_ms.",
+        "throughput: images/s at latency_ms; kernels: launched per run (framework ops: dispatched by the framework).",
         *(f"note: {n}" for n in notes),
     ]
     if model != default_model():
         footer.append("constants replaced (--model): " + ", ".join(
             f"{k}={getattr(model, k):g}" for k in model.NAMES if getattr(model, k) != getattr(default_model(), k)))
     rows = [{k: round(r[k]) if "throughput" in k else r[k] for k in cols} for r in results]
+    if fmt == "csv":  # no title line in CSV: the conditions go in columns
+        c = e0.conditions
+        cols = [*cols, "runtime", "dtype", "host_copy"]
+        rows = [{**row, "runtime": c.runtime.key, "dtype": c.dtype, "host_copy": c.host_copy} for row in rows]
     out = [render_rows(rows, cols, fmt, title=title, footer=footer)]
     if layers and fmt != "csv":
         for r in results:
@@ -167,8 +196,8 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
                                                  "attainable_tflops", "roofline_us", "bound", "kernel"],
                                    fmt, title=f"batch {r['batch']}: per layer (plain roofline)"))
             out.append("")
-            out.append(render_rows(r["kernel_times"], ["name", "op", "unit", "compute_us", "memory_us",
-                                                       "overhead_us", "time_us", "bound"],
+            out.append(render_rows(r["kernel_times"], ["name", "op", "unit", "where", "launches", "compute_us",
+                                                       "memory_us", "overhead_us", "time_us", "bound"],
                                    fmt, title=f"batch {r['batch']}: per kernel (estimate)"))
     elif layers:  # csv: one flat table, a row per layer per batch
         rows = [{"batch": r["batch"], **lay} for r in results for lay in r["layers"]]
@@ -182,7 +211,9 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
               help="A TOML file of more devices (the form of calc/latency/devices.toml).")
 @format_option(("table", "json"))
 @click.option("--sources", is_flag=True, help="Show the source of every figure.")
-def devices(devices_file, fmt, sources):
+@click.option("--runtimes", "show_runtimes", is_flag=True,
+              help="List the inference runtimes (calc/latency/runtimes.toml) and the evidence for each behaviour.")
+def devices(devices_file, fmt, sources, show_runtimes):
     """List the accelerators: datasheet peaks, bandwidth, SMs, memory, and their sources.
 
     \b
@@ -196,6 +227,9 @@ def devices(devices_file, fmt, sources):
     from calc.cli.render import render_rows
     from calc.latency.devices import FIGURES, load_devices
 
+    if show_runtimes:
+        click.echo(render_runtimes(fmt))
+        return
     devs = load_devices(devices_file)
     if fmt == "json":
         click.echo(json.dumps([d.to_dict() for d in devs.values()], indent=2))
@@ -203,7 +237,7 @@ def devices(devices_file, fmt, sources):
     short = {"fp32_tflops": "fp32", "fp16_tflops": "fp16", "tf32_tensor_tflops": "tf32 TC",
              "fp16_tensor_tflops": "fp16 TC", "bf16_tensor_tflops": "bf16 TC", "int8_tensor_tops": "int8 TC",
              "int8_tops": "int8", "bandwidth_gbs": "GB/s", "memory_gb": "GB", "sms": "SMs",
-             "host_link_gbs": "host GB/s"}
+             "host_link_gbs": "host GB/s", "boost_mhz": "boost MHz", "sustained_mhz": "sustained MHz"}
     rows = [{"device": d.key, **{short[f]: (d.figures[f] if f in d.figures else None) for f in FIGURES},
              "name": d.name} for d in devs.values()]
     footer = ["compute in TFLOPS (TOPS for int8), dense; TC = tensor cores; host GB/s per direction.",
@@ -217,15 +251,38 @@ def devices(devices_file, fmt, sources):
                 click.echo(f"  {key}: {text}")
 
 
+def render_runtimes(fmt: str) -> str:
+    import json
+
+    from calc.latency.runtimes import DEFAULT_RUNTIME, packaged_runtimes
+
+    runtimes = packaged_runtimes()
+    if fmt == "json":
+        return json.dumps([r.to_dict() for r in runtimes.values()], indent=2)
+    out = []
+    for r in runtimes.values():
+        out.append(f"{r.key}{' (default)' if r.key == DEFAULT_RUNTIME else ''}: {r.name}")
+        out.append(f"  framework {r.framework}; outside the engine: {', '.join(sorted(r.outside_engine)) or 'nothing'}; "
+                   f"min segment {r.min_segment}; grouped convs {r.grouped_conv}"
+                   f"{f' (one kernel up to {r.one_shot_group_channels} channels per group)' if r.grouped_conv == 'per_group' else ''}; "
+                   f"pointwise fusion {'yes' if r.pointwise_fusion else 'no'}")
+        for key, text in r.sources.items():
+            out.append(f"  {key}: {text}")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
 @click.command("validate-latency")
 @click.option("--brief", is_flag=True, help="Only the per-table summary, not every model and batch.")
 def validate_latency(brief):
-    """Predicted vs measured latency for the published tables (archs/data/latency_seeds.toml):
-    per table, the median absolute percentage error and Spearman's rank correlation.
+    """Predicted vs measured latency for the published tables (archs/data: the seeds' and
+    PaddleClas' T4 mobile figures): per table its conditions, the median absolute percentage
+    error, the median signed error and Spearman's rank correlation per batch; per campaign.
 
     \b
-    The model's constants were fitted on the V100 tables (seed 004 and seed 003's V100
-    table); the T4 tables are held out (see benchmarks/calibrate_latency.py).
+    The model's constants were fitted on the tables marked [calibration] (seed 004, seed
+    003's V100 table, the T4 mobile tables); seed 003's T4 tables are held out (see
+    benchmarks/calibrate_latency.py, whose --loto leaves each table out in turn).
     """
     import archs
     from calc.latency.validate import predict, report

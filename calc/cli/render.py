@@ -351,14 +351,19 @@ def render_rows(rows: list[dict], columns: list[str], fmt: str, *, title: str = 
              if any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)}
     heads = [heading(c) for c in columns]
     if fmt == "markdown":
-        out = [f"### {printable(title)}", ""] if title else []
+        out = [f"### {_lines(title)}", ""] if title else []
         out += ["| " + " | ".join(heads) + " |",
                 "|" + "|".join("---:" if i in right else "---" for i in range(len(columns))) + "|"]
         out += ["| " + " | ".join(r) + " |" for r in cells]
         return "\n".join(out + ([""] + footer if footer else []))
-    out = [printable(title), ""] if title else []
+    out = [_lines(title), ""] if title else []
     out += _align([heads] + cells, right=right)
     return "\n".join(out + ([""] + footer if footer else []))
+
+
+def _lines(text: str) -> str:
+    """A title of one or more lines, each made printable (a title's own line breaks stay)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def stream_rows(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str = "",

@@ -25,6 +25,8 @@ FIGURES = {
     "memory_gb": "memory GB",
     "sms": "SMs",
     "host_link_gbs": "host link GB/s",
+    "boost_mhz": "boost clock MHz (the clock of the peak figures)",
+    "sustained_mhz": "sustained clock MHz under inference load (from measurements)",
 }
 REQUIRED = ("fp32_tflops", "bandwidth_gbs", "memory_gb", "sms", "host_link_gbs")
 
@@ -60,11 +62,19 @@ class Device:
         return int(self.figures["sms"])
 
     @property
+    def clock_factor(self) -> float:
+        """Sustained over boost clock: the fraction of the datasheet's compute peaks a long run
+        of kernels holds (1 where the device table gives no sustained clock)."""
+        if self.has("sustained_mhz") and self.has("boost_mhz"):
+            return self.figures["sustained_mhz"] / self.figures["boost_mhz"]
+        return 1.0
+
+    @property
     def memory_bytes(self) -> float:
         return self.figures["memory_gb"] * 1e9
 
     def to_dict(self) -> dict[str, Any]:
-        figures = {k: int(v) if k == "sms" else v for k, v in self.figures.items()}
+        figures = {k: int(v) if k in ("sms", "boost_mhz", "sustained_mhz") else v for k, v in self.figures.items()}
         return {"key": self.key, "name": self.name, "aliases": list(self.aliases),
                 **figures, "sources": dict(self.sources)}
 
@@ -90,6 +100,8 @@ def parse_devices(data: Mapping[str, Any], origin: str) -> dict[str, Device]:
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                     raise CalcError(f"{where}: {f} must be a positive number, received {v!r}")
                 figures[f] = float(v)
+        if "sustained_mhz" in figures and not 0 < figures["sustained_mhz"] <= figures.get("boost_mhz", 0):
+            raise CalcError(f"{where}: sustained_mhz needs boost_mhz and must not exceed it")
         sources = dict(d.get("sources", {}))
         unsourced = [f for f in figures if not sources.get(f) and not sources.get("default")]
         if unsourced:

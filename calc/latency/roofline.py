@@ -10,34 +10,38 @@ bytes = inputs + weights + output at the dtype; layers run one after another and
 direct convolution, so it is an idealisation, not a guaranteed floor: Winograd 3x3
 convolutions do fewer multiplications than ``2 x MACs`` and can beat it.
 
-**The estimate** models what an inference engine (TensorRT) actually runs:
+**The estimate** models what an inference runtime (:mod:`calc.latency.runtimes`: the 2020
+Paddle-TensorRT of the measured tables, or TensorRT 8 alone) actually runs, under stated
+:class:`Conditions` (runtime, batch, precision, whether the host copy is timed):
 
-1. *Fusion* (:func:`fuse`): a conv or FC absorbs the per-element ops that follow it
-   (folded batch norm, activation, residual add), so their tensors never reach memory;
-   a concat is elided (its producers write into the joined buffer); views and identity
-   pools are free.  Everything else (pools, standalone per-element ops) is a kernel of its own.
-2. *Per kernel*: ``overhead + max(compute, memory)`` where
+1. *Engines and fusion* (:func:`calc.latency.fusion.plan`): the layers the runtime converts
+   form TensorRT engines, in which a conv or FC absorbs the per-element ops after it, chains
+   of per-element ops fuse into one pointwise kernel, concats are elided and views are free;
+   the layers it does not convert run as framework ops, in fp32, one kernel each.
+2. *Per kernel*: ``launches x max(launch_us, work per launch + tail_us)``, work =
+   ``max(compute, memory)``:
 
-   * compute = FLOPs / (achievable fraction x peak x utilisation).  FLOPs are
-     ``2 x MACs`` with channels padded to the tensor-core alignment (8 for fp16/bf16, 16 for
-     int8, 4 for tf32: NVIDIA's Deep Learning Performance Guide), and divided by the
-     Winograd factor for 3x3/stride-1 dense convs on CUDA cores (fp32), the only case
-     where cuDNN/TensorRT pick Winograd kernels.  Utilisation is
-     ``min(1, output elements / (SMs x saturation))``: an implicit-GEMM conv tiles its
-     *output* over the SMs, so a small output (batch 1, late stages) leaves SMs idle and
-     the time stops shrinking with the batch.  FC layers run as cuBLAS GEMM/GEMV, which
-     split the reduction, so they are not penalised.  Depthwise and narrow grouped convs
-     (fewer channels per group than the alignment) cannot use tensor cores and run on
-     CUDA cores, where they are memory-bound.
+   * compute = FLOPs / (achievable fraction x peak at the device's sustained clock), times
+     ``1 + SMs x sat / outputs`` for an implicit-GEMM conv (it tiles its output over the
+     SMs, and each tile runs its reduction serially: a small output pays one tile's
+     reduction time, so the time stops shrinking with the batch).  FLOPs are ``2 x MACs``
+     with channels padded to the tensor-core alignment (8 for fp16/bf16, 16 for int8, 4 for
+     tf32: NVIDIA's Deep Learning Performance Guide), divided by the Winograd factor for
+     3x3/stride-1 dense convs on CUDA cores.  FC layers and 1x1 convs on a 1x1 map (an SE
+     block's squeeze and excitation) run as GEMM/GEMV: no fill term.  Depthwise and narrow
+     grouped convs cannot use tensor cores and run on CUDA cores, where they are memory-bound.
+     A grouped conv is one kernel per group where the runtime runs it so.
    * memory = bytes moved by the fused kernel (external inputs + weights + output) /
      (achievable fraction x bandwidth).
 
-3. *Per run*, with ``host_copy``: copying the fp32 input to the device and the output back
-   over the host link (a fixed per-run cost was tried and fitted to zero: the per-kernel
-   overhead absorbs it).
+3. *Reduced precision*: a reduced-precision engine converts its inputs and outputs from and
+   to fp32 (a reformat kernel per boundary tensor), and runs in fp32 instead where that is
+   faster (TensorRT keeps the faster plan): :func:`engine_plans`.
+4. *Per run*: each framework op costs ``framework_us``; with ``host_copy``, copying the fp32
+   input to the device and the output back over the host link.
 
-The constants (``calc/latency/model.toml``) are few and global: nothing depends on the
-network.  Peaks, bandwidths and SM counts are datasheet figures (``devices.toml``, read
+The constants (``calc/latency/model.toml``) are ten and global: nothing depends on the
+network.  Peaks, bandwidths, SM counts and clocks are the devices' (``devices.toml``, read
 by :mod:`calc.latency.devices`).
 """
 from __future__ import annotations
@@ -48,7 +52,8 @@ from pathlib import Path
 from typing import Any
 
 from calc.latency.devices import Device
-from calc.latency.fusion import Kernel, fuse
+from calc.latency.fusion import Kernel, plan
+from calc.latency.runtimes import Runtime, find_runtime
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
 from calc.graph import Network
@@ -152,13 +157,16 @@ class Constant:
     unit: str
     how: str
     doc: str
+    lo: float  # the physical range the calibration may search
+    hi: float
 
 
 @dataclass(frozen=True)
 class Model:
     """The realistic model's constants (see ``calc/latency/model.toml``)."""
 
-    kernel_us: float  # per kernel launched
+    launch_us: float  # per kernel launched: dispatch and launch
+    tail_us: float  # cap of the tail that grows with a kernel's work (last wave, drain, wait)
     eff_tensor: float  # achievable fraction of the tensor-core peak
     eff_simt: float  # achievable fraction of the CUDA-core peak
     eff_mem: float  # achievable fraction of the memory bandwidth
@@ -166,9 +174,10 @@ class Model:
     winograd: float  # FLOP reduction of 3x3/s1 convs on CUDA cores
     sat_tensor: float  # output elements per SM that saturate a tensor-core conv
     sat_simt: float  # ... a CUDA-core conv
+    framework_us: float  # per op the framework dispatches around the engine (Paddle)
 
-    NAMES = ("kernel_us", "eff_tensor", "eff_simt", "eff_mem", "eff_host", "winograd",
-             "sat_tensor", "sat_simt")
+    NAMES = ("launch_us", "tail_us", "eff_tensor", "eff_simt", "eff_mem", "eff_host", "winograd",
+             "sat_tensor", "sat_simt", "framework_us")
 
     def replace(self, **kw: float) -> "Model":
         return Model(**{**{n: getattr(self, n) for n in self.NAMES}, **kw})
@@ -179,7 +188,8 @@ def model_constants() -> dict[str, Constant]:
     from calc.datafiles import packaged
 
     data = packaged("calc", "latency/model.toml")
-    return {k: Constant(float(v["value"]), v["unit"], v["how"], v["doc"]) for k, v in data.items()}
+    return {k: Constant(float(v["value"]), v["unit"], v["how"], v["doc"], float(v["range"][0]), float(v["range"][1]))
+            for k, v in data.items()}
 
 
 @cache
@@ -202,10 +212,35 @@ def load_model(path: str | Path | None = None) -> Model:
         if name not in Model.NAMES:
             raise CalcError(f"--model: {path}: unknown constant {name!r}; known: {', '.join(Model.NAMES)}")
         v = v.get("value") if isinstance(v, dict) else v
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-            raise CalcError(f"--model: {path}: {name} must be a positive number, received {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or v != v:
+            raise CalcError(f"--model: {path}: {name} must be a number >= 0, received {v!r}")
+        if name.startswith(("eff_", "sat_", "winograd")) and not v > 0:
+            raise CalcError(f"--model: {path}: {name} must be positive, received {v!r}")
         given[name] = float(v)
     return model.replace(**given)
+
+
+# ---------------------------------------------------------------------------
+# The benchmark: what is timed, and how
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The stated conditions of an estimate: a latency means nothing without them."""
+
+    runtime: Runtime
+    batch: int
+    dtype: str
+    host_copy: bool
+    tf32: bool = True
+
+    def describe(self) -> str:
+        copy = "host copy timed (fp32 input in, output back)" if self.host_copy else "host copy not timed"
+        return f"runtime {self.runtime.key}, batch {self.batch}, {self.dtype}, {copy}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runtime": self.runtime.key, "batch": self.batch, "dtype": self.dtype,
+                "host_copy": self.host_copy, "tf32": self.tf32}
 
 
 # ---------------------------------------------------------------------------
@@ -220,18 +255,26 @@ class KernelWork:
     op: str
     members: tuple[str, ...]
     unit: str
-    peak: float  # FLOP/s of the unit (datasheet)
+    peak: float  # FLOP/s of the unit (datasheet, at the device's sustained clock)
     flops: int  # 2 x MACs with channels padded to the tensor-core alignment; per-element ops otherwise
     bytes: int  # external inputs + weights + output at the dtype
     conv: bool  # an implicit-GEMM conv (utilisation applies)
     tensor: bool  # runs on tensor cores
     winograd: bool  # a 3x3/s1 dense conv on CUDA cores (fp32)
-    out_elems: int  # conv output elements (what is tiled over the SMs)
+    out_elems: int  # conv output elements of one launch (what is tiled over the SMs)
+    launches: int = 1  # kernels launched: the groups of a grouped conv run one by one
+    framework: bool = False  # a framework op outside the engine (fp32)
+    engine: int | None = 0  # the engine that runs it (None: the framework)
+    fallback: bool = False  # the fp32 plan of a reduced-precision engine (see engine_plans)
 
 
-def kernel_work(k: Kernel, net: Network, batch: int, device: Device, dtype: str, tf32: bool = True) -> KernelWork:
+def kernel_work(k: Kernel, net: Network, batch: int, device: Device, dtype: str, tf32: bool = True,
+                runtime: Runtime | None = None, fallback: bool = False) -> KernelWork:
     from calc.conventions import get_convention
 
+    runtime = find_runtime(runtime)
+    if k.in_framework or fallback:
+        dtype = "fp32"  # the framework runs its ops in fp32 whatever the engine's precision
     width = dtype_bytes(dtype)
     layer, ins = k.head.layer, net.input_shapes(k.head)
     unit = layer_unit(layer, ins, device, dtype, tf32)
@@ -239,37 +282,63 @@ def kernel_work(k: Kernel, net: Network, batch: int, device: Device, dtype: str,
     moved = (sum(numel(net[s].shape) for s in k.inputs) + numel(net[k.output].shape)) * batch * width
     moved += weights * width
     conv = isinstance(layer, Conv2d)
+    launches = 1
     if conv or isinstance(layer, Linear):
         flops = 2 * layer.counts(ins, k.head.shape)["macs"] * batch
+        groups = layer.groups if conv else 1
+        cin = ins[0][0] // groups
+        cout = (layer.out_channels if conv else layer.out_features) // groups
         align = ALIGN.get(unit)
         if align:
-            groups = layer.groups if conv else 1
-            cin = ins[0][0] // groups
-            cout = (layer.out_channels if conv else layer.out_features) // groups
             flops = flops * _padded(cin, align) * _padded(cout, align) // (cin * cout)
+        if conv:
+            launches = runtime.group_launches(groups, cin)
+            conv = not _gemv(layer, ins)
     else:
         rule = get_convention("flops")
         flops = sum(rule.cost(net[m].layer.op, net[m].layer.impl,
                               net[m].layer.counts(net.input_shapes(net[m]), net[m].shape))
                     for m in k.members) * batch
     return KernelWork(
-        k.name, k.op, tuple(k.members), unit, device.get(unit) * 1e12, flops, moved, conv,
+        k.name, k.op, tuple(k.members), unit, device.get(unit) * 1e12 * device.clock_factor, flops, moved, conv,
         unit in ALIGN, conv and unit == "fp32_tflops" and _winograd_ok(layer),
-        numel(k.head.shape) * batch if conv else 0,
+        numel(k.head.shape) * batch // launches if conv else 0, launches, k.in_framework, k.engine,
+        fallback and not k.in_framework,
     )
+
+
+def reformat_work(node: str, engine: int, net: Network, batch: int, device: Device, dtype: str) -> KernelWork:
+    """The kernel that converts a tensor between the framework's fp32 and a reduced-precision
+    engine's format at the engine's edge (TensorRT inserts one per boundary tensor)."""
+    elems = numel(net[node].shape) * batch
+    unit = simt_unit(device, dtype)
+    return KernelWork(f"{node}.reformat", "Reformat", (), unit, device.get(unit) * 1e12 * device.clock_factor,
+                      elems, elems * (4 + dtype_bytes(dtype)), False, False, False, 0, engine=engine)
 
 
 def kernel_seconds(w, sms, bandwidth, m: Model, minimum=min):
     """(compute, memory, overhead) seconds of kernel work ``w`` under model ``m``.
 
-    Written with arithmetic only (``minimum`` is ``min`` or ``numpy.minimum``) so that the
-    calibration evaluates the very same formula on arrays of kernels."""
+    A kernel's time is ``max(launch_us, work + tail_us)`` per launch: the host enqueues
+    kernels asynchronously, ``launch_us`` apart at best, while the GPU runs each one for its
+    work plus a fixed ``tail_us`` (ramp-up, last wave, drain).  A kernel shorter than the
+    launch interval costs the interval; a longer one its work plus the tail.  The overhead
+    is what this adds to the work: ``max(tail_us, launch_us - work)``, so it depends on the
+    kernel.  Written with arithmetic only (``minimum`` is ``min`` or ``numpy.minimum``) so
+    that the calibration evaluates the very same formula on arrays of kernels."""
     eff = m.eff_tensor * w.tensor + m.eff_simt * (1 - w.tensor)
     sat = m.sat_tensor * w.tensor + m.sat_simt * (1 - w.tensor)
-    util = 1 - w.conv * (1 - minimum(1.0, w.out_elems / (sms * sat)))
-    compute = executed_flops(w, m) / (eff * w.peak * util)
+    # an implicit-GEMM conv tiles its output over the SMs; each tile runs its reduction
+    # (K = FLOPs / 2 per output) serially, so a conv takes its throughput time plus the time of
+    # one tile's reduction: throughput x (1 + SMs x sat / outputs)
+    fill = w.conv * sms * sat / (w.out_elems + (1 - w.conv))
+    compute = executed_flops(w, m) / (eff * w.peak) * (1 + fill)
     memory = w.bytes / (m.eff_mem * bandwidth)
-    return compute, memory, m.kernel_us * 1e-6
+    work = (compute + memory + abs(compute - memory)) / 2 / w.launches  # max, in arithmetic; per launch
+    gap = m.launch_us * 1e-6 - work
+    tail = m.tail_us * 1e-6
+    overhead = w.launches * (gap + tail + abs(gap - tail)) / 2  # launches x max(tail, launch - work)
+    return compute, memory, overhead
 
 
 def executed_flops(w, m: Model):
@@ -313,6 +382,10 @@ class Estimate:
     kernels: list[KernelTime]
     copy_s: float
     notes: list[str]
+    conditions: Conditions | None = None
+    framework_ops: int = 0
+    framework_s: float = 0.0
+    engines: int = 1
 
     @property
     def roofline_s(self) -> float:
@@ -327,7 +400,7 @@ class Estimate:
 
     @property
     def latency_s(self) -> float:
-        return self.copy_s + sum(k.time_s for k in self.kernels)
+        return self.copy_s + self.framework_s + sum(k.time_s for k in self.kernels)
 
     @property
     def throughput(self) -> float:
@@ -349,30 +422,88 @@ def _winograd_ok(conv: Conv2d) -> bool:
             and pair(conv.dilation) == (1, 1))
 
 
+def _gemv(conv: Conv2d, ins) -> bool:
+    """A 1x1 conv on a 1x1 map (an SE block's squeeze and excitation): a matrix-vector
+    product per image, run as a GEMM/GEMV like an FC layer, not tiled over output pixels."""
+    return pair(conv.kernel_size) == (1, 1) and tuple(ins[0][1:]) == (1, 1)
+
+
 def copy_bytes(net: Network, batch: int) -> int:
     """Host <-> device bytes of one run: the fp32 input in and the fp32 output back (the
     PaddleClas benchmark feeds float32 numpy arrays whatever the engine's precision)."""
     return (numel(net.input_shape) + numel(net[net.output].shape)) * batch * 4
 
 
+@dataclass
+class Schedule:
+    """Every kernel a runtime may run for a network (both plans of each reduced-precision
+    engine, see :func:`engine_plans`), and the framework ops around the engines."""
+
+    works: list[KernelWork]
+    framework_ops: int
+    engines: int
+
+
+def works(net: Network, batch: int, device: Device, dtype: str, tf32: bool = True, runtime=None) -> Schedule:
+    """The kernels :func:`estimate` times: each engine's kernels at ``dtype`` with the
+    reformats at its edges and, for a reduced precision, the same engine in fp32 (the plan
+    TensorRT falls back to where it is faster); the framework's kernels."""
+    runtime = find_runtime(runtime)
+    p = plan(net, runtime)
+    out = [kernel_work(k, net, batch, device, dtype, tf32, runtime) for k in p.kernels]
+    if dtype != "fp32":
+        out += [reformat_work(n, e, net, batch, device, dtype) for n, e in p.crossings]
+        out += [kernel_work(k, net, batch, device, dtype, tf32, runtime, fallback=True)
+                for k in p.kernels if not k.in_framework]
+    return Schedule(out, p.framework_ops if runtime.has_framework else 0, p.engines)
+
+
+def engine_plans(ws, times) -> list[bool]:
+    """Which kernels run: TensorRT's builder times every kernel in each precision the build
+    allows and keeps the fastest plan, reformats included (BuilderFlag::kFP16: 'enable FP16
+    layer selection, with FP32 fallback'), so a reduced-precision engine runs in fp32 where
+    that is faster (small tensors whose reformats cost more than the FP16 kernels save).
+    Decided per engine: the plan with the smaller total of ``times``."""
+    total: dict[tuple[int, bool], float] = {}
+    for w, t in zip(ws, times):
+        if w.engine is not None:
+            total[w.engine, w.fallback] = total.get((w.engine, w.fallback), 0.0) + t
+    fp32 = {e for (e, fb) in total if fb and total[e, True] < total.get((e, False), float("inf"))}
+    return [w.engine is None or w.fallback == (w.engine in fp32) for w in ws]
+
+
 def estimate(net: Network, device: Device, *, dtype: str = "fp32", batch: int = 1,
-             model: Model | None = None, host_copy: bool = False, tf32: bool = True) -> Estimate:
-    """Roofline bound and realistic latency of ``net`` for ``batch`` inputs of ``dtype``."""
+             model: Model | None = None, host_copy: bool = False, tf32: bool = True,
+             runtime: str | Runtime | None = None) -> Estimate:
+    """Roofline bound and realistic latency of ``net`` for ``batch`` inputs of ``dtype``,
+    run by ``runtime`` (default: the 2020 Paddle-TensorRT of the measured tables)."""
     from calc.counting import analyze
 
     check_dtype(device, dtype)
+    runtime = find_runtime(runtime)
     model = model or default_model()
     analysis = analyze(net, batch=batch, dtype=dtype, convention="flops")
     layers = roofline_layers(net, analysis, device, dtype, tf32)
-    kernels = []
-    for k in fuse(net):
-        w = kernel_work(k, net, batch, device, dtype, tf32)
-        kernels.append(KernelTime(w, *kernel_seconds(w, device.sms, device.bandwidth, model),
-                                  kernel_floor(w, device.bandwidth, model)))
+    sched = works(net, batch, device, dtype, tf32, runtime)
+    ws, ops, engines = sched.works, sched.framework_ops, sched.engines
+    kernels = [KernelTime(w, *kernel_seconds(w, device.sms, device.bandwidth, model),
+                          kernel_floor(w, device.bandwidth, model)) for w in ws]
+    kernels = [k for k, run in zip(kernels, engine_plans(ws, [k.time_s for k in kernels])) if run]
+    ws = [k.work for k in kernels]
     copy_s = copy_bytes(net, batch) / (model.eff_host * device.host_link) if host_copy else 0.0
     notes = []
     need = analysis.totals["peak_memory_bytes"] + analysis.totals["param_memory_bytes"]
     if need > device.memory_bytes:
         notes.append(f"weights + peak activations need {need / 1e9:.1f} GB, more than the "
                      f"{device.figures['memory_gb']:g} GB of {device.name}")
-    return Estimate(net.name, dict(net.config), device, dtype, batch, layers, kernels, copy_s, notes)
+    framework = sum(w.framework for w in ws)
+    fallen = {w.engine for w in ws if w.fallback}
+    if fallen:
+        notes.append(f"batch {batch}: {len(fallen)} of {engines} engine(s) run in fp32, faster than {dtype} with the "
+                     "reformats at their edges (TensorRT keeps the faster plan)")
+    if framework:
+        notes.append(f"{framework} layer(s) run outside the {engines} TensorRT engine(s), as framework ops in fp32 "
+                     f"({', '.join(sorted({w.op for w in ws if w.framework}))}): {ops} framework ops in all")
+    return Estimate(net.name, dict(net.config), device, dtype, batch, layers, kernels, copy_s, notes,
+                    Conditions(runtime, batch, dtype, host_copy, tf32), ops, ops * model.framework_us * 1e-6,
+                    engines)

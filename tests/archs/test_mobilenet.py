@@ -137,3 +137,28 @@ def test_options_are_validated():
         archs.build("mobilenet_v2", res=8)
     with pytest.raises(CalcError, match="unknown architecture 'mobilenet_v3'; did you mean"):
         archs.build("mobilenet_v3")
+
+
+# PaddleClas' MobileNetV2 (ppcls/modeling/architectures/mobilenet_v2.py, static graph,
+# 9f39da8 2020-04-09), the network its latency tables measure.  Reference: a layer-for-layer
+# torch transcription of that code, counted with forward hooks (torch 2.14.1 on the CPU:
+# `python paddle_nets.py`, the script quoted in the branch report): params, conv + FC MACs.
+PADDLE_V2 = [(0.25, 1_517_392, 30_480_864), (0.5, 1_965_736, 92_271_040), (0.75, 2_628_592, 186_650_528),
+             (1.0, 3_505_960, 313_619_328), (1.5, 6_852_712, 681_017_664), (2.0, 11_262_312, 1_188_808_448)]
+
+
+@pytest.mark.parametrize("alpha,params,macs", PADDLE_V2)
+def test_mobilenet_v2_paddle_matches_paddleclas_code(alpha, params, macs):
+    t = counts("mobilenet_v2_paddle", alpha=alpha).totals
+    assert (t["params"], t["macs"]) == (params, macs)
+
+
+def test_mobilenet_v2_paddle_differs_from_torchvision_by_the_t1_expand_conv():
+    # at 1.0 the widths agree, so the difference is the t = 1 block's 1x1 expand conv
+    # (32 -> 32 on 112x112, by hand): 32 x 32 weights + 2 x 32 BN, and 32 x 32 x 112 x 112 MACs
+    p, tv = counts("mobilenet_v2_paddle").totals, counts("mobilenet_v2").totals
+    assert p["params"] - tv["params"] == 32 * 32 + 2 * 32
+    assert p["macs"] - tv["macs"] == 32 * 32 * 112 * 112
+    net = archs.build("mobilenet_v2_paddle", alpha=0.25)
+    assert net["stem.conv"].shape[0] == 8 and net["stage2.block0.project.conv"].shape[0] == 6  # int(24 x 0.25)
+    assert net["head.conv"].shape[0] == 1280 and archs.build("mobilenet_v2_paddle", alpha=1.5)["head.conv"].shape[0] == 1920

@@ -287,3 +287,28 @@ def test_options_are_validated():
         archs.build("shufflenet_v2", variant="paper")
     with pytest.raises(CalcError, match="feature map vanishes"):
         archs.build("shufflenet_v2", res=16)
+
+
+# PaddleClas' ShuffleNetV2 (ppcls/modeling/architectures/shufflenet_v2.py, static graph,
+# 9f39da8 2020-04-09): its own widths (0.25x, 0.33x; 224 channels in stage 2 at 2.0x) on
+# torchvision's units, pool2d(7) + FC with bias.  Reference: a layer-for-layer torch
+# transcription of that code, counted with forward hooks (torch 2.14.1 on the CPU:
+# `python paddle_nets.py`, the script quoted in the branch report): params, conv + FC MACs.
+PADDLE_V2 = [(0.25, 603_688, 17_575_760), (0.33, 647_272, 22_454_592), (0.5, 1_366_792, 40_476_448),
+             (1.0, 2_278_604, 144_907_992), (1.5, 3_503_624, 295_759_392), (2.0, 7_366_536, 564_370_824)]
+
+
+@pytest.mark.parametrize("alpha,params,macs", PADDLE_V2)
+def test_v2_paddle_matches_paddleclas_code(alpha, params, macs):
+    t = counts("shufflenet_v2", variant="paddle", alpha=alpha).totals
+    assert (t["params"], t["macs"]) == (params, macs)
+
+
+def test_v2_paddle_widths():
+    # from 0.5x to 1.5x the widths are Table 5's and the units torchvision's: the same counts
+    for alpha in (0.5, 1.0, 1.5):
+        assert counts("shufflenet_v2", variant="paddle", alpha=alpha).totals["macs"] == \
+            counts("shufflenet_v2", alpha=alpha).totals["macs"]
+    assert archs.build("shufflenet_v2", variant="paddle", alpha=2.0)["stage2.block0.concat"].shape[0] == 224
+    with pytest.raises(CalcError, match="--alpha 0.33 exists only in --variant paddle"):
+        archs.build("shufflenet_v2", alpha=0.33)
