@@ -14,16 +14,35 @@ import click
 from calc.cli.options import arch_target, dtype_option, format_option, parse_list
 
 
+#: bounds on --batch: a latency is estimated per batch size (a few ms each), and no device
+#: holds a batch of more than a million 224 x 224 images
+MAX_BATCH = 1 << 20
+MAX_BATCHES = 256
+
+
 def _batches(text: str) -> list[int]:
     from calc.errors import CalcError
 
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if text.count(",") >= 4 * MAX_BATCHES:
+        raise CalcError(f"--batch lists more than {MAX_BATCHES} batch sizes")
     try:
         out = parse_list(text, int, "batch")
-    except CalcError:
+    except (CalcError, ValueError):  # ValueError: an integer of more than 4,300 digits
         out = []
     if not out or min(out) < 1:
-        raise CalcError(f"--batch must be a comma-separated list of integers >= 1, received {text!r}")
-    return list(dict.fromkeys(out))
+        raise CalcError(f"--batch must be a comma-separated list of integers >= 1, received {shown!r}")
+    out = list(dict.fromkeys(out))
+    if max(out) > MAX_BATCH:
+        raise CalcError(f"--batch {max(out) if max(out) < 10**12 else shown}: a latency is estimated for batches "
+                        f"of at most {MAX_BATCH:,} (2^20) images")
+    if len(out) > MAX_BATCHES:
+        raise CalcError(f"--batch lists {len(out):,} batch sizes; at most {MAX_BATCHES} per run")
+    return out
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
 
 
 def _ms(s: float) -> float:
@@ -39,8 +58,8 @@ def _result(e, layers: bool) -> dict[str, Any]:
         "batch": e.batch,
         "latency_ms": _ms(e.latency_s),
         "roofline_ms": _ms(e.roofline_s),
-        "throughput": round(e.throughput, 1),
-        "roofline_throughput": round(e.roofline_throughput, 1),
+        "throughput": _round(e.throughput),
+        "roofline_throughput": _round(e.roofline_throughput),
         "fused_floor_ms": _ms(e.fused_floor_s),
         "copy_ms": _ms(e.copy_s),
         "kernels": sum(k.work.launches for k in e.kernels),
@@ -183,7 +202,7 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
     if model != default_model():
         footer.append("constants replaced (--model): " + ", ".join(
             f"{k}={getattr(model, k):g}" for k in model.NAMES if getattr(model, k) != getattr(default_model(), k)))
-    rows = [{k: round(r[k]) if "throughput" in k else r[k] for k in cols} for r in results]
+    rows = [{k: round(r[k]) if "throughput" in k and r[k] is not None else r[k] for k in cols} for r in results]
     if fmt == "csv":  # no title line in CSV: the conditions go in columns
         c = e0.conditions
         cols = [*cols, "runtime", "dtype", "host_copy"]
@@ -199,17 +218,25 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
             out.append(render_rows(r["kernel_times"], ["name", "op", "unit", "where", "launches", "compute_us",
                                                        "memory_us", "overhead_us", "time_us", "bound"],
                                    fmt, title=f"batch {r['batch']}: per kernel (estimate)"))
-    elif layers:  # csv: one flat table, a row per layer per batch
-        rows = [{"batch": r["batch"], **lay} for r in results for lay in r["layers"]]
+    elif layers:  # csv: one flat table, a row per layer per batch, each batch ending with its result
+        rows = []
+        for r, e in zip(results, ests):
+            rows += [{"batch": r["batch"], **lay} for lay in r["layers"]]
+            rows.append({"batch": r["batch"], "name": "total", "flops": sum(x.flops for x in e.layers),
+                         "bytes": sum(x.bytes for x in e.layers), "roofline_us": round(e.roofline_s * 1e6, 3),
+                         "latency_us": round(e.latency_s * 1e6, 3), "throughput": r["throughput"],
+                         "kernels": r["kernels"], "runtime": e0.conditions.runtime.key, "dtype": e0.dtype,
+                         "host_copy": host_copy})
         out = [render_rows(rows, ["batch", "name", "op", "flops", "bytes", "intensity", "unit",
-                                  "attainable_tflops", "roofline_us", "bound", "kernel"], fmt)]
+                                  "attainable_tflops", "roofline_us", "bound", "kernel", "latency_us",
+                                  "throughput", "kernels", "runtime", "dtype", "host_copy"], fmt)]
     return "\n".join(out)
 
 
 @click.command()
 @click.option("--devices", "devices_file", type=click.Path(dir_okay=False), default=None,
               help="A TOML file of more devices (the form of calc/latency/devices.toml).")
-@format_option(("table", "json"))
+@format_option()
 @click.option("--sources", is_flag=True, help="Show the source of every figure.")
 @click.option("--runtimes", "show_runtimes", is_flag=True,
               help="List the inference runtimes (calc/latency/runtimes.toml) and the evidence for each behaviour.")
@@ -234,6 +261,14 @@ def devices(devices_file, fmt, sources, show_runtimes):
     if fmt == "json":
         click.echo(json.dumps([d.to_dict() for d in devs.values()], indent=2))
         return
+    if sources and fmt != "table":  # the sources as a table of their own: device, figure, document
+        rows = [{"device": d.key, "figure": k, "source": text} for d in devs.values() for k, text in d.sources.items()]
+        click.echo(render_rows(rows, ["device", "figure", "source"], fmt))
+        return
+    if fmt == "csv":  # the raw figures, one column each
+        rows = [{"device": d.key, "name": d.name, "aliases": ";".join(d.aliases), **d.figures} for d in devs.values()]
+        click.echo(render_rows(rows, ["device", "name", "aliases", *FIGURES], "csv"))
+        return
     short = {"fp32_tflops": "fp32", "fp16_tflops": "fp16", "tf32_tensor_tflops": "tf32 TC",
              "fp16_tensor_tflops": "fp16 TC", "bf16_tensor_tflops": "bf16 TC", "int8_tensor_tops": "int8 TC",
              "int8_tops": "int8", "bandwidth_gbs": "GB/s", "memory_gb": "GB", "sms": "SMs",
@@ -242,7 +277,7 @@ def devices(devices_file, fmt, sources, show_runtimes):
              "name": d.name} for d in devs.values()]
     footer = ["compute in TFLOPS (TOPS for int8), dense; TC = tensor cores; host GB/s per direction.",
               "aliases: " + "; ".join(f"{d.key} = {', '.join(d.aliases)}" for d in devs.values() if d.aliases)]
-    click.echo(render_rows(rows, ["device", *short.values(), "name"], "table",
+    click.echo(render_rows(rows, ["device", *short.values(), "name"], fmt,
                            title="devices (calc/latency/devices.toml)", footer=footer))
     if sources:
         for d in devs.values():
@@ -259,6 +294,14 @@ def render_runtimes(fmt: str) -> str:
     runtimes = packaged_runtimes()
     if fmt == "json":
         return json.dumps([r.to_dict() for r in runtimes.values()], indent=2)
+    if fmt in ("csv", "markdown"):
+        from calc.cli.render import render_rows
+
+        rows = [{**r.to_dict(), "default": r.key == DEFAULT_RUNTIME} for r in runtimes.values()]
+        for row in rows:
+            row["outside_engine"] = ";".join(row["outside_engine"])
+            del row["sources"]
+        return render_rows(rows, list(rows[0]), fmt, title="runtimes (calc/latency/runtimes.toml)")
     out = []
     for r in runtimes.values():
         out.append(f"{r.key}{' (default)' if r.key == DEFAULT_RUNTIME else ''}: {r.name}")
@@ -274,7 +317,8 @@ def render_runtimes(fmt: str) -> str:
 
 @click.command("validate-latency")
 @click.option("--brief", is_flag=True, help="Only the per-table summary, not every model and batch.")
-def validate_latency(brief):
+@format_option()
+def validate_latency(brief, fmt):
     """Predicted vs measured latency for the published tables (archs/data: the seeds' and
     PaddleClas' T4 mobile figures): per table its conditions, the median absolute percentage
     error, the median signed error and Spearman's rank correlation per batch; per campaign.
@@ -284,10 +328,29 @@ def validate_latency(brief):
     003's V100 table, the T4 mobile tables); seed 003's T4 tables are held out (see
     benchmarks/calibrate_latency.py, whose --loto leaves each table out in turn).
     """
-    import archs
-    from calc.latency.validate import predict, report
+    import json
 
-    click.echo(report(predict(archs.latency_tables(), build=archs.build), detail=not brief))
+    import archs
+    from calc.cli.render import render_rows
+    from calc.latency.validate import campaign_rows, point_rows, predict, report, summary_rows
+
+    results = predict(archs.latency_tables(), build=archs.build)
+    if fmt == "table":
+        click.echo(report(results, detail=not brief))
+        return
+    tables, points, camps = summary_rows(results), point_rows(results), campaign_rows(results)
+    if fmt == "json":
+        click.echo(json.dumps({"tables": tables, "campaigns": camps, **({} if brief else {"points": points})},
+                              indent=2))
+    elif fmt == "csv":  # one table: the points, or with --brief the per-table summary
+        rows = tables if brief else points
+        click.echo(render_rows(rows, list(rows[0]), "csv"))
+    else:
+        out = [render_rows(tables, list(tables[0]), fmt, title="latency model vs the published tables"),
+               "", render_rows(camps, list(camps[0]), fmt, title="per campaign")]
+        if not brief:
+            out += ["", render_rows(points, list(points[0]), fmt, title="every model and batch")]
+        click.echo("\n".join(out))
 
 
 COMMANDS = (latency, devices, validate_latency)

@@ -30,6 +30,11 @@ FIGURES = {
 }
 REQUIRED = ("fp32_tflops", "bandwidth_gbs", "memory_gb", "sms", "host_link_gbs")
 
+#: the range a figure may take (in its unit: TFLOP/s, GB/s, GB, MHz): wide enough for any
+#: accelerator, narrow enough that no estimate overflows or divides by a vanishing rate
+FIGURE_RANGE = (1e-3, 1e6)
+MAX_SMS = 100_000
+
 
 @dataclass(frozen=True)
 class Device:
@@ -94,20 +99,34 @@ def parse_devices(data: Mapping[str, Any], origin: str) -> dict[str, Device]:
         if missing:
             raise CalcError(f"{where}: missing {', '.join(missing)}")
         figures: dict[str, float] = {}
+        lo, hi = FIGURE_RANGE
         for f in FIGURES:
             if f in d:
                 v = d[f]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                    raise CalcError(f"{where}: {f} must be a positive number, received {v!r}")
-                figures[f] = float(v)
+                if f == "sms":
+                    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SMS:
+                        raise CalcError(f"{where}: sms must be a whole number of streaming multiprocessors "
+                                        f"from 1 to {MAX_SMS:,}, received {v!r}")
+                elif isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                    raise CalcError(f"{where}: {f} must be a number from {lo:g} to {hi:g}, received {v!r}")
+                figures[f] = v if f == "sms" else float(v)
+        name = d.get("name", key)
+        if not isinstance(name, str) or not name.strip():
+            raise CalcError(f"{where}: name must be a non-empty string, received {name!r}")
+        aliases = d.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise CalcError(f"{where}: aliases must be a list of names (aliases = [\"v100\"]), received {aliases!r}")
+        sources = d.get("sources", {})
+        if not isinstance(sources, Mapping) or not all(isinstance(v, str) for v in sources.values()):
+            raise CalcError(f"{where}: sources must be a table of strings ([{key}.sources], figure = \"document\")")
         if "sustained_mhz" in figures and not 0 < figures["sustained_mhz"] <= figures.get("boost_mhz", 0):
             raise CalcError(f"{where}: sustained_mhz needs boost_mhz and must not exceed it")
-        sources = dict(d.get("sources", {}))
+        sources = dict(sources)
         unsourced = [f for f in figures if not sources.get(f) and not sources.get("default")]
         if unsourced:
             raise CalcError(f"{where}: no source for {', '.join(unsourced)} (add [{key}.sources] "
                             f"with an entry per figure, or a 'default' entry)")
-        out[key] = Device(key, str(d.get("name", key)), tuple(d.get("aliases", ())), figures, sources)
+        out[key] = Device(key, name, tuple(a.lower() for a in aliases), figures, sources)
     return out
 
 

@@ -60,6 +60,7 @@ from calc.graph import Network
 from calc.layers import Conv2d, Linear
 from calc.layers.base import numel
 from calc.layers.spatial import pair
+from calc.units import si
 
 # ---------------------------------------------------------------------------
 # Which unit runs a layer
@@ -198,6 +199,15 @@ def default_model() -> Model:
     return Model(**{n: c[n].value for n in Model.NAMES})
 
 
+#: what a replaced constant may be: a fraction of a peak, a FLOP reduction, a size, a time in µs
+_MODEL_BOUNDS = {
+    "eff": (1e-3, 1.0, "a fraction of the peak"),
+    "winograd": (1.0, 16.0, "a FLOP reduction factor"),
+    "sat": (1.0, 1e9, "a number of output elements per SM"),
+    "us": (0.0, 1e6, "a time in microseconds"),
+}
+
+
 def load_model(path: str | Path | None = None) -> Model:
     """The packaged constants, with those of the TOML file ``path`` (``name = number`` or
     tables of the form of ``calc/latency/model.toml``) replacing them."""
@@ -212,10 +222,9 @@ def load_model(path: str | Path | None = None) -> Model:
         if name not in Model.NAMES:
             raise CalcError(f"--model: {path}: unknown constant {name!r}; known: {', '.join(Model.NAMES)}")
         v = v.get("value") if isinstance(v, dict) else v
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or v != v:
-            raise CalcError(f"--model: {path}: {name} must be a number >= 0, received {v!r}")
-        if name.startswith(("eff_", "sat_", "winograd")) and not v > 0:
-            raise CalcError(f"--model: {path}: {name} must be positive, received {v!r}")
+        lo, hi, what = _MODEL_BOUNDS[name.split("_")[0] if not name.endswith("_us") else "us"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            raise CalcError(f"--model: {path}: {name} must be {what} from {lo:g} to {hi:g}, received {v!r}")
         given[name] = float(v)
     return model.replace(**given)
 
@@ -403,13 +412,13 @@ class Estimate:
         return self.copy_s + self.framework_s + sum(k.time_s for k in self.kernels)
 
     @property
-    def throughput(self) -> float:
-        """Images per second at the estimated latency."""
-        return self.batch / self.latency_s
+    def throughput(self) -> float | None:
+        """Images per second at the estimated latency (None when nothing runs: no time to divide by)."""
+        return self.batch / self.latency_s if self.latency_s > 0 else None
 
     @property
-    def roofline_throughput(self) -> float:
-        return self.batch / self.roofline_s if self.roofline_s else float("inf")
+    def roofline_throughput(self) -> float | None:
+        return self.batch / self.roofline_s if self.roofline_s > 0 else None
 
 
 def _padded(c: int, align: int) -> int:
@@ -494,8 +503,11 @@ def estimate(net: Network, device: Device, *, dtype: str = "fp32", batch: int = 
     notes = []
     need = analysis.totals["peak_memory_bytes"] + analysis.totals["param_memory_bytes"]
     if need > device.memory_bytes:
-        notes.append(f"weights + peak activations need {need / 1e9:.1f} GB, more than the "
+        notes.append(f"weights + peak activations need {si(need, 1)}B, more than the "
                      f"{device.figures['memory_gb']:g} GB of {device.name}")
+    if not kernels and not ops and not copy_s:
+        notes.append("nothing runs on the device: every layer is a view or an identity, so the latency is 0 "
+                     "and there is no throughput")
     framework = sum(w.framework for w in ws)
     fallen = {w.engine for w in ws if w.fallback}
     if fallen:

@@ -254,6 +254,36 @@ def report(results: Sequence[TableResult], *, detail: bool = True) -> str:
     return "\n".join(lines)
 
 
+def summary_rows(results: Sequence[TableResult]) -> list[dict[str, Any]]:
+    """One row per table: what the report's summary prints, unrounded (for JSON, CSV, markdown)."""
+    rows = []
+    for res in results:
+        t = res.table
+        rows.append({
+            "table": t.id, "role": t.role, "title": t.title, "device": t.device, "runtime": t.runtime,
+            "dtype": t.dtype, "batches": "/".join(map(str, t.batches)), "host_copy": t.host_copy,
+            "n": len(res.points), "mdape_pct": round(res.mdape, 2), "median_error_pct": round(signed(res.points), 2),
+            "spearman": round(res.spearman, 4),
+            "spearman_min_batch": round(min(res.spearman_at(b) for b in t.batches), 4),
+            "roofline_mdape_pct": round(100 * median(abs(p.roofline_ms - p.measured_ms) / p.measured_ms
+                                                     for p in res.points), 2),
+            "campaign": t.campaign,
+        })
+    return rows
+
+
+def point_rows(results: Sequence[TableResult]) -> list[dict[str, Any]]:
+    """One row per (table, model, batch): measured, predicted and roofline latency."""
+    return [{"table": p.table, "model": p.name, "batch": p.batch, "measured_ms": p.measured_ms,
+             "predicted_ms": round(p.predicted_ms, 4), "error_pct": round(100 * p.error, 2),
+             "roofline_ms": round(p.roofline_ms, 4)} for res in results for p in res.points]
+
+
+def campaign_rows(results: Sequence[TableResult]) -> list[dict[str, Any]]:
+    return [{"campaign": c, "n": len(pts), "mdape_pct": round(mdape(pts), 2), "median_error_pct": round(signed(pts), 2)}
+            for c, pts in campaigns(results).items()]
+
+
 def campaigns(results: Sequence[TableResult]) -> dict[str, list[Point]]:
     """The points of each measurement campaign (one page or file of one harness)."""
     out: dict[str, list[Point]] = {}

@@ -19,7 +19,7 @@ NAMES = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v2", "shufflenet_v1", "resn
 NUMBER = st.one_of(
     st.integers(-3, 5000).map(str),
     st.sampled_from(["0", "-1", "nan", "inf", "-inf", "1e308", "1e-320", "10" * 40, "0.75", "1.4", "", " ",
-                     "1,2", "0x10", "1_000", "٣", "1e3", "two"]),
+                     "1,2", "0x10", "1_000", "٣", "1e3", "two", str(10**300), "9" * 5000, "1048577"]),
 )
 TEXT = st.one_of(st.sampled_from(["v1", "paddle", "megvii", "as_printed", "bogus", "", "\x1b[2J", "a" * 500]),
                  st.text(max_size=12))
@@ -80,3 +80,50 @@ def test_every_invocation_answers_or_refuses_in_one_line(capsys, args):
         assert err == "" or err.startswith("calc: warning"), (args, err)
         if "--format" in args and args[args.index("--format") + 1] == "json":
             json.loads(out)
+
+
+#: a TOML value of any kind a hand-written file might hold where a number belongs
+TOML_VALUE = st.one_of(
+    st.integers(-10, 10**6).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),  # inf, -inf and nan are TOML too
+    st.sampled_from(["0", "0.4", "1e-300", "1e300", "inf", "-inf", "nan", "true", '"8"', "[1, 2]", '"v100"',
+                     '["a", 1]', "{}", '""', str(10**30)]),
+)
+FIGURES = ["fp32_tflops", "fp16_tflops", "fp16_tensor_tflops", "int8_tops", "bandwidth_gbs", "memory_gb", "sms",
+           "host_link_gbs", "boost_mhz", "sustained_mhz"]
+
+
+@st.composite
+def devices_files(draw):
+    values = {"fp32_tflops": "1.0", "bandwidth_gbs": "100", "memory_gb": "8", "sms": "10", "host_link_gbs": "10"}
+    for key in draw(st.lists(st.sampled_from(FIGURES + ["aliases", "name"]), max_size=3, unique=True)):
+        values[key] = draw(TOML_VALUE)
+    for key in draw(st.lists(st.sampled_from(sorted(values)), max_size=1)):
+        del values[key]  # a required figure missing
+    lines = ["[x]"] + [f"{k} = {v}" for k, v in values.items()] + ["[x.sources]", 'default = "generated"']
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def model_files(draw):
+    from calc.latency.roofline import Model
+
+    names = draw(st.lists(st.sampled_from([*Model.NAMES, "kernel_us"]), min_size=1, max_size=3, unique=True))
+    return "".join(f"{n} = {draw(TOML_VALUE)}\n" for n in names)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(devices=devices_files(), model=model_files())
+def test_latency_with_generated_devices_and_model_files(capsys, tmp_path_factory, devices, model):
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "gpus.toml").write_text(devices)
+    (folder / "model.toml").write_text(model)
+    for extra in (["--devices", str(folder / "gpus.toml"), "--device", "x"], ["--model", str(folder / "model.toml")]):
+        code = main(["latency", "squeezenet1_1", "--batch", "1,8", "--format", "json", *extra])
+        out, err = capsys.readouterr()
+        assert code in (0, 2), (extra, code)
+        if code == 2:
+            assert err.startswith("calc: error: ") and err.count("\n") == 1, (devices, model, err)
+        else:
+            for r in json.loads(out)["results"]:  # finite, positive answers (JSON has no Infinity)
+                assert 0 < r["latency_ms"] < 1e9 and r["throughput"] > 0, (devices, model, r)
