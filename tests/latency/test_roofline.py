@@ -64,7 +64,7 @@ def test_user_devices_file(tmp_path):
      "missing host_link_gbs"),
     ('[x]\nfp32_tflop = 1\n', "unknown field"),
     ('[x]\nfp32_tflops = -1\nbandwidth_gbs = 1\nmemory_gb = 1\nsms = 1\nhost_link_gbs = 1\n'
-     '[x.sources]\ndefault = "d"\n', "fp32_tflops must be a number from 0.001 to 1e+06, received -1"),
+     '[x.sources]\ndefault = "d"\n', r"fp32_tflops must be a number from 0.001 to 1e\+06, received -1"),
     ('[x\n', "not valid TOML"),
 ])
 def test_bad_devices_file(tmp_path, text, msg):
