@@ -109,8 +109,9 @@ def test_reference_models_match_torchvision_and_the_tools(key, torch_counts):
 #: 007ff51) on a Paddle-op rendering of the torch reference models (conv2d with Filter
 #: [out, in/groups, kh, kw] and no Bias input, batch_norm, relu with the batch dim -1,
 #: pool2d, fc as mul + elementwise_add), Python 2 integer division: a script outside the
-#: project, `python measure.py` with torch 2.14.1 / torchvision 0.29.1 (shufflenet_v2_x*,
-#: resnext50_32x4d, resnet50; MobileNet v1 written to calc's Table 1 declaration).
+#: project, `python tests/data/measure/paddle/paddle_model_stat.py` with torch 2.14.1 /
+#: torchvision 0.29.1 (shufflenet_v2_x*, resnext50_32x4d, resnet50; MobileNet v1 written to
+#: calc's Table 1 declaration).
 #: Under Python 3's float division the tool gives 458,030 / 74,762,324 for MobileNet v1
 #: 0.25 and 23,657,457 / 8,028,654,592 for ResNeXt-50; PaddleClas prints 23.64 M / 8.02 G
 #: for ResNeXt50_32x4d, the Python 2 figures.

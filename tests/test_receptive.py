@@ -11,7 +11,7 @@ References:
   padding per end-point), the table the article discusses.
 * MEASURED: tests/data/receptive_fields.json, the input-gradient support of torchvision 0.29.1
   models (torch 2.14.1 on the CPU), measured with
-  ``/tmp/tv/bin/python /tmp/receptive-fields-ref/measure.py measured2.json`` (method in its
+  ``python tests/data/measure/receptive_fields/receptive_fields.py measured2.json`` (method in its
   ``about`` and tests/data/PROVENANCE.md).
 """
 from __future__ import annotations

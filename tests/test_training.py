@@ -3,7 +3,7 @@ PyTorch and by hand.
 
 The reference figures were measured outside the project with torch 2.14.1+cu130 (run on the
 CPU: this machine has no GPU) and torchvision 0.29.1+cu130, with
-``/tmp/tv/bin/python /tmp/training-ref/measure.py MODEL BATCH [--fake-cuda] [--freeze P,...]
+``python tests/data/measure/training/measure.py MODEL BATCH [--fake-cuda] [--freeze P,...]
 [--half]``: ``torchvision.models.MODEL(weights=None).train()``, input ``randn(BATCH, 3, 224,
 224)``, loss ``out.sum()``.
 
@@ -12,7 +12,7 @@ CPU: this machine has no GPU) and torchvision 0.29.1+cu130, with
   ``conv_backward_flop`` computes the weight-gradient term as a conv of the transposed input
   with the transposed output gradient, which takes all C_in input channels where a grouped
   conv's filter sees C_in / groups: the term is ``groups`` times too large (a 3x3 depthwise
-  conv on 1x32x8x8 counts 1,216,512 instead of 73,728; ``/tmp/training-ref/groups_bug.py``).
+  conv on 1x32x8x8 counts 1,216,512 instead of 73,728; ``tests/data/measure/training/groups_bug.py``).
   The tests correct for it: ``raw = 2 x backward MACs + (groups - 1) x 2 x weight-gradient
   MACs`` of every grouped conv, the correction computed from calc's own layers.
 * Saved bytes: ``torch.autograd.graph.saved_tensors_hooks`` around the forward, each storage
@@ -271,7 +271,8 @@ def test_backward_working_set_and_peak():
 @pytest.mark.parametrize("optimizer,states,flops", [("sgd", 0, 2), ("momentum", 1, 4), ("adam", 2, 13),
                                                     ("adamw", 2, 14)])
 def test_optimizer_state_and_step(optimizer, states, flops):
-    # torch.optim 2.14.1 (single-tensor, default hyper-parameters; /tmp/training-ref/optim_ops.py):
+    # torch.optim 2.14.1 (single-tensor, default hyper-parameters;
+    # tests/data/measure/training/optim_ops.py):
     # state bytes per fp32 parameter 0 / 4 / 8 / 8; ops per element: sgd add_(alpha); momentum
     # mul_, add_, add_(alpha); adam lerp_, mul_, addcmul_, sqrt, div, add_, addcdiv_; adamw mul_ first
     _, a = step("resnet18", optimizer=optimizer, freeze=["stem"])

@@ -14,6 +14,8 @@ with torch 2.14.1 (CPU), torchvision 0.29.1, timm 1.0.31, thop 0.1.1.post2209072
 * ``thop_macs``: ``thop.profile(model, inputs=(x,))[0]``; ``ptflops_macs``:
   ``get_model_complexity_info(model, (3, H, W), as_strings=False, backend="pytorch")[0]``;
   ``fvcore_total``: ``FlopCountAnalysis(model, x).total()``.
+
+The script: ``python tests/data/measure/torchvision_timm/measure.py [--tools] NAME[@RES] ...``.
 """
 from __future__ import annotations
 

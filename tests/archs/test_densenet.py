@@ -11,7 +11,7 @@ G, M = 1e9, 1e6
 
 # Measured outside the project on the CPU wheel (torch 2.14.1, torchvision 0.29.1, thop
 # 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5), eval mode, batch 1, 224x224,
-# 1000 classes, `python measure_tv.py densenet121@224 ...` (a script in /tmp, not in the project):
+# 1000 classes, `python tests/data/measure/zoo/measure_tv.py densenet121@224 ...`:
 # params = sum(p.numel() for p in m.parameters()); MACs = forward hooks on every nn.Conv2d (output
 # numel x in_channels/groups x kh x kw) and nn.Linear (in x out); leaf = sum of every leaf module's
 # output numel; thop = thop.profile(m, (x,))[0]; ptflops = get_model_complexity_info(m, (3, 224, 224),
@@ -49,12 +49,14 @@ def test_torchvision_weight_metadata(name):
     assert counts(name).totals["params"] == params and printed(counts(name).totals["macs"] / G, gops)
 
 
-# The 2019 tools on the 2019 code, measured outside the project (`python measure_2019.py`,
-# `python thop2019_exact.py`): ptflops at sovrasov/flops-counter.pytorch cf48e01 (2019-04-29,
-# ptflops/flops_counter.py) and thop at Lyken17/pytorch-OpCounter 1023a53 (2019-09-02, thop/), run with
-# torch 2.14.1 on torchvision 0.2.2.post3's densenet.py (PyPI wheel), 224x224.  thop then summed in
-# float32 (2,898,380,288 / 7,848,606,720 / 3,438,141,952 / 4,392,687,616); the figures below are the
-# same run with float64 accumulators (torch.set_default_dtype(torch.float64)).
+# The 2019 tools on the 2019 code, measured outside the project
+# (`python tests/data/measure/zoo/measure_2019.py`,
+# `python tests/data/measure/zoo/thop2019_exact.py`): ptflops at sovrasov/flops-counter.pytorch
+# cf48e01 (2019-04-29, ptflops/flops_counter.py) and thop at Lyken17/pytorch-OpCounter 1023a53
+# (2019-09-02, thop/), run with torch 2.14.1 on torchvision 0.2.2.post3's densenet.py (PyPI wheel),
+# 224x224.  thop then summed in float32 (2,898,380,288 / 7,848,606,720 / 3,438,141,952 /
+# 4,392,687,616); the figures below are the same run with float64 accumulators
+# (torch.set_default_dtype(torch.float64)).
 TOOLS_2019 = {  # name: ptflops cf48e01, thop 1023a53, what thop's README printed (MACs(G))
     "densenet121": (2_882_619_136, 2_898_381_336, "2.90"),
     "densenet161": (7_818_355_584, 7_848_603_128, "7.85"),

@@ -15,8 +15,9 @@ from tests.archs.reference import assert_matches
 from tests.conftest import counts, module_leaf_outputs
 
 # torchvision 0.29.1 efficientnet_b0 .. b7 at the paper's resolution (and B2 at its weights' crop, 288),
-# measured as tests/archs/reference.py describes (/tmp/beyond-seeds-ref/measure.py [--tools]
-# efficientnet_b0 efficientnet_b1@240 efficientnet_b2@260 ...)
+# measured as tests/archs/reference.py describes
+# (python tests/data/measure/torchvision_timm/measure.py [--tools] efficientnet_b0
+# efficientnet_b1@240 efficientnet_b2@260 ...)
 TORCHVISION = {
     ("b0", 224): {"params": 5_288_548, "conv_macs": 384_534_752, "linear_macs": 1_280_000,
                   "leaf_output_elems": 19_874_240, "thop_macs": 415_145_024, "ptflops_macs": 410_196_896,

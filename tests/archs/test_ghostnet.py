@@ -9,7 +9,8 @@ from tests.archs.reference import assert_matches, block_inputs, printed_block_in
 from tests.conftest import counts, module_leaf_outputs
 
 # timm 1.0.31 ghostnet_050 / ghostnet_100 / ghostnet_130, 224x224, measured as tests/archs/reference.py
-# describes (/tmp/beyond-seeds-ref/measure.py --tools timm:ghostnet_100; timm:ghostnet_050 timm:ghostnet_130)
+# describes (python tests/data/measure/torchvision_timm/measure.py --tools timm:ghostnet_100;
+# timm:ghostnet_050 timm:ghostnet_130)
 TIMM = {
     0.5: {"params": 2_587_292, "conv_macs": 41_048_152, "linear_macs": 1_280_000, "leaf_output_elems": 5_276_856},
     1.0: {"params": 5_182_508, "conv_macs": 139_870_512, "linear_macs": 1_280_000, "leaf_output_elems": 10_548_864,

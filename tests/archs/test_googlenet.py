@@ -11,7 +11,7 @@ G, M = 1e9, 1e6
 
 # torchvision 0.29.1 googlenet, measured outside the project on the CPU wheel (torch 2.14.1, thop
 # 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5), eval mode, batch 1, 224x224:
-# `python measure_tv.py googlenet@224 googlenet_aux@224` (a script in /tmp, not in the project), with
+# `python tests/data/measure/zoo/measure_tv.py googlenet@224 googlenet_aux@224`, with
 # models.googlenet(aux_logits=False / True, init_weights=False).  params = sum of parameter numel;
 # MACs = forward hooks on nn.Conv2d (output numel x in/groups x kh x kw) and nn.Linear (in x out);
 # leaf = sum of leaf-module output numel; thop.profile, get_model_complexity_info(..., backend=
@@ -24,10 +24,10 @@ TORCHVISION = {  # aux: params, MACs, leaf outputs, thop, ptflops, fvcore
 # BVLC GoogLeNet (BVLC/caffe models/bvlc_googlenet/deploy.prototxt, aux heads loss1/loss2 of
 # train_val.prototxt) written in torch from the prototxt (nn.Conv2d with bias + nn.ReLU, ceil-mode
 # nn.MaxPool2d, nn.LocalResponseNorm(5, 1e-4, 0.75), nn.AvgPool2d(7, 1)), outside the project:
-# `python bvlc_googlenet.py` with the tool versions above, plus ptflops cf48e01 and thop 1023a53
-# (float64 accumulators).  Independent check of the params: convnet-burden's reports/googlenet.md
-# (the MatConvNet import of the same Caffe model, both aux heads included) prints "Model params
-# 51 MB": 13,378,280 x 4 bytes = 51.03 MiB.
+# `python tests/data/measure/zoo/bvlc_googlenet.py` with the tool versions above, plus ptflops
+# cf48e01 and thop 1023a53 (float64 accumulators).  Independent check of the params:
+# convnet-burden's reports/googlenet.md (the MatConvNet import of the same Caffe model, both aux
+# heads included) prints "Model params 51 MB": 13,378,280 x 4 bytes = 51.03 MiB.
 BVLC = {"params": 6_998_552, "params_aux": 13_378_280, "macs": 1_582_671_872, "thop": 1_582_672_896,
         "ptflops": 1_601_439_480, "fvcore": 1_582_671_872, "ptflops_2019": 1_592_050_080,
         "thop_2019": 1_586_929_224}

@@ -17,6 +17,9 @@ pretrained=None).eval()``, likewise ``inceptionresnetv2``, ``bninception``), one
   backend="pytorch")``; thop: thop 0.1.1.post2209072238 ``profile(model, (x,))``; fvcore:
   fvcore 0.1.5 ``FlopCountAnalysis(model, x).total()``.
 
+The script: ``python tests/data/measure/zoo/measure_cadene.py NAME[@RES] ...`` (its
+``run_cadene.sh`` runs every case of these tests and of test_{xception,dpn,resnet}.py).
+
 timm 1.0.31's ports (``timm.create_model("inception_v4" | "inception_resnet_v2")``, measured
 with the same hooks) have the same params and MACs; their leaf outputs differ (+3,072: timm's
 global pool and flatten are modules where Cadene calls ``AvgPool2d(8)`` and ``x.view``).

@@ -10,8 +10,8 @@ G, M = 1e9, 1e6
 
 # torchvision 0.29.1 inception_v3, measured outside the project on the CPU wheel (torch 2.14.1, thop
 # 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5), eval mode, batch 1:
-# `python measure_tv.py inception_v3@299 inception_v3_aux@299 inception_v3@224 inception_v3_aux@224`
-# (a script in /tmp, not in the project), models.inception_v3(aux_logits=..., init_weights=False).
+# `python tests/data/measure/zoo/measure_tv.py inception_v3@299 inception_v3_aux@299 inception_v3@224
+# inception_v3_aux@224`, models.inception_v3(aux_logits=..., init_weights=False).
 # params = sum of parameter numel; MACs = forward hooks on nn.Conv2d / nn.Linear; leaf = sum of
 # leaf-module output numel; thop.profile, get_model_complexity_info(..., backend="pytorch"),
 # FlopCountAnalysis(...).total().  AuxLogits does not run in eval mode: with it only params change
@@ -21,9 +21,10 @@ TORCHVISION = {  # res: MACs, leaf outputs, thop, ptflops, fvcore
     224: (2_837_921_120, 9_608_392, 2_856_567_712, 2_855_804_792, 2_847_268_992),
 }
 # torchvision 0.2.2.post3's Inception3 (PyPI wheel; aux_logits=True), the same tools and hooks:
-# `python measure_old_code_today_tools.py`; and ptflops at sovrasov/flops-counter.pytorch cf48e01
-# (2019-04-29) on it, `python measure_2019.py` (at 299 Cadene pretrainedmodels 0.7.4's inceptionv3,
-# which wraps Inception3 with functional pools, gives the same 5,731,151,072).
+# `python tests/data/measure/zoo/measure_old_code_today_tools.py`; and ptflops at
+# sovrasov/flops-counter.pytorch cf48e01 (2019-04-29) on it,
+# `python tests/data/measure/zoo/measure_2019.py` (at 299 Cadene pretrainedmodels 0.7.4's
+# inceptionv3, which wraps Inception3 with functional pools, gives the same 5,731,151,072).
 TORCHVISION_0_2 = {  # res: leaf outputs, thop, ptflops, ptflops cf48e01
     299: (17_935_976, 5_749_086_048, 5_745_178_632, 5_731_151_072),
     224: (9_297_672, 2_856_514_464, 2_854_474_040, 2_847_217_792),

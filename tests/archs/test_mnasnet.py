@@ -10,7 +10,7 @@ G, M = 1e9, 1e6
 
 # torchvision 0.29.1 mnasnet0_5 .. mnasnet1_3, measured outside the project on the CPU wheel (torch
 # 2.14.1, thop 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5), eval mode, batch 1,
-# 224x224: `python measure_tv.py mnasnet0_5@224 ...` (a script in /tmp, not in the project).  params =
+# 224x224: `python tests/data/measure/zoo/measure_tv.py mnasnet0_5@224 ...`.  params =
 # sum of parameter numel; MACs = forward hooks on nn.Conv2d / nn.Linear; leaf = sum of leaf-module
 # output numel; thop.profile, get_model_complexity_info(..., backend="pytorch"), FlopCountAnalysis.total().
 # (alpha 1.0 equals tests/data/torch_counts.json, torchvision 0.28.)
@@ -21,9 +21,11 @@ TORCHVISION = {  # alpha: params, MACs, leaf outputs, thop, ptflops, fvcore
     1.3: (6_282_256, 526_362_432, 21_145_192, 555_771_840, 553_944_552, 541_067_136),
 }
 # torchvision 0.4.0's models/mnasnet.py (from the PyPI wheel torchvision-0.4.0-cp37), the same hooks
-# and tools: `python measure_old_code_today_tools.py`; and thop at Lyken17/pytorch-OpCounter 1023a53
-# (2019-09-02, thop/) on it: `python measure_2019.py` (float32, as thop summed then: 142,658,240 /
-# 241,853,824 / 337,521,440 / 529,980,960) and `python thop2019_exact.py` (float64 accumulators, below).
+# and tools: `python tests/data/measure/zoo/measure_old_code_today_tools.py`; and thop at
+# Lyken17/pytorch-OpCounter 1023a53 (2019-09-02, thop/) on it:
+# `python tests/data/measure/zoo/measure_2019.py` (float32, as thop summed then: 142,658,240 /
+# 241,853,824 / 337,521,440 / 529,980,960) and `python tests/data/measure/zoo/thop2019_exact.py`
+# (float64 accumulators, below).
 TORCHVISION_0_4 = {  # alpha: params, MACs, leaf outputs, thop, ptflops, fvcore, thop 1023a53
     0.5: (2_220_824, 125_605_152, 11_356_168, 141_379_232, 140_426_888, 133_492_192, 142_658_232),
     0.75: (3_170_656, 220_711_408, 14_292_248, 240_574_832, 239_360_632, 230_643_120, 241_853_832),

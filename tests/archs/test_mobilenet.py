@@ -142,7 +142,7 @@ def test_options_are_validated():
 # PaddleClas' MobileNetV2 (ppcls/modeling/architectures/mobilenet_v2.py, static graph,
 # 9f39da8 2020-04-09), the network its latency tables measure.  Reference: a layer-for-layer
 # torch transcription of that code, counted with forward hooks (torch 2.14.1 on the CPU:
-# `python paddle_nets.py`, the script quoted in the branch report): params, conv + FC MACs.
+# `python tests/data/measure/paddle/paddle_nets.py`): params, conv + FC MACs.
 PADDLE_V2 = [(0.25, 1_517_392, 30_480_864), (0.5, 1_965_736, 92_271_040), (0.75, 2_628_592, 186_650_528),
              (1.0, 3_505_960, 313_619_328), (1.5, 6_852_712, 681_017_664), (2.0, 11_262_312, 1_188_808_448)]
 

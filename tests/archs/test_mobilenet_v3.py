@@ -10,7 +10,7 @@ from tests.conftest import counts, module_leaf_outputs
 from tests.spec.common import layers_of
 
 # torchvision 0.29.1 mobilenet_v3_large / mobilenet_v3_small(width_mult=alpha), 224x224, measured
-# as tests/archs/reference.py describes (/tmp/beyond-seeds-ref/measure.py --tools
+# as tests/archs/reference.py describes (python tests/data/measure/torchvision_timm/measure.py --tools
 # mobilenet_v3_large mobilenet_v3_small; mobilenet_v3_large~width_mult=0.75 ...)
 TORCHVISION = {
     ("mobilenet_v3_large", 1.0): {"params": 5_483_032, "conv_macs": 214_080_960, "linear_macs": 2_508_800,

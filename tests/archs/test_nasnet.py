@@ -2,16 +2,18 @@
 seed 000's rows, and the cells as data.
 
 Reference counts measured outside the project on the CPU wheel (torch 2.14.1), on Cadene's
-pretrainedmodels 0.7.4 model files loaded directly (``nasnetalarge(num_classes=1000,
-pretrained=None).eval()``, likewise ``nasnetamobile``, ``pnasnet5large``; ``@1001``: the
-constructors' default head) and timm 1.0.31 (``timm.create_model("nasnetalarge")``,
-``"pnasnet5large"``), one 1x3xRxR input at each model's ``pretrained_settings`` size, with the
-scripts of /tmp/zoo-part2-ref: ``python hooks.py MODEL RES`` (params ``sum(p.numel())``; MACs
-from forward hooks on every nn.Conv2d / nn.Linear call, output elements x in/groups x kh x kw
-and in x out; ptflops cf48e01's flops_counter.py run as is), ``python leaf.py MODEL RES``
-(output elements of every module without children) and ``python tools.py MODEL RES``
-(thop 0.1.1.post2209072238 ``profile``, ptflops 0.7.5 ``get_model_complexity_info(...,
-as_strings=False)`` with the pytorch backend, fvcore 0.1.5 ``FlopCountAnalysis(...).total()``).
+pretrainedmodels 0.7.4 model files loaded directly
+(``nasnetalarge(num_classes=1000, pretrained=None).eval()``, likewise ``nasnetamobile``,
+``pnasnet5large``; ``@1001``: the constructors' default head) and timm 1.0.31
+(``timm.create_model("nasnetalarge")``, ``"pnasnet5large"``), one 1x3xRxR input at each model's
+``pretrained_settings`` size, with the scripts of tests/data/measure/zoo:
+``python tests/data/measure/zoo/hooks.py MODEL RES`` (params ``sum(p.numel())``; MACs from forward
+hooks on every nn.Conv2d / nn.Linear call, output elements x in/groups x kh x kw and in x out;
+ptflops cf48e01's flops_counter.py run as is), ``python tests/data/measure/zoo/leaf.py MODEL RES``
+(output elements of every module without children) and
+``python tests/data/measure/zoo/tools.py MODEL RES`` (thop 0.1.1.post2209072238 ``profile``, ptflops
+0.7.5 ``get_model_complexity_info(..., as_strings=False)`` with the pytorch backend, fvcore 0.1.5
+``FlopCountAnalysis(...).total()``).
 """
 import pytest
 

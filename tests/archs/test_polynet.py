@@ -2,11 +2,11 @@
 seed 000's row.
 
 Reference counts measured outside the project on the CPU wheel (torch 2.14.1), Cadene's
-pretrainedmodels 0.7.4 ``polynet.py`` loaded directly (``polynet(num_classes=1000,
-pretrained=None).eval()``), one 1x3x331x331 input, with the scripts and method of
-tests/archs/test_nasnet.py (``python hooks.py polynet 331``, ``leaf.py``, ``tools.py``): each
-call of a shared nn.Conv2d fires its hook, so the MACs count every order of a poly-3 module,
-and ``model.parameters()`` holds a shared conv's weight once."""
+pretrainedmodels 0.7.4 ``polynet.py`` loaded directly
+(``polynet(num_classes=1000, pretrained=None).eval()``), one 1x3x331x331 input, with the scripts and
+method of tests/archs/test_nasnet.py (``python tests/data/measure/zoo/hooks.py polynet 331``,
+``leaf.py``, ``tools.py``): each call of a shared nn.Conv2d fires its hook, so the MACs count every
+order of a poly-3 module, and ``model.parameters()`` holds a shared conv's weight once."""
 import archs
 from archs.polynet import STAGES
 from calc.counting import analyze

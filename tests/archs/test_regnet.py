@@ -9,8 +9,8 @@ from tests.archs.reference import assert_matches
 from tests.conftest import counts, module_leaf_outputs
 
 # torchvision 0.29.1 BlockParams.from_init_params(**params).widths / .depths / .group_widths for each
-# model (/tmp/beyond-seeds-ref/widths.py, which also checks torchvision's float32 block widths
-# equal the float64 ones for all 15)
+# model (tests/data/measure/torchvision_timm/widths.py, which also checks torchvision's float32
+# block widths equal the float64 ones for all 15)
 TORCHVISION_STAGES = {
     "regnet_x_400mf": ([32, 64, 160, 400], [1, 2, 7, 12], [16, 16, 16, 16]),
     "regnet_x_800mf": ([64, 128, 288, 672], [1, 3, 7, 5], [16, 16, 16, 16]),
@@ -29,9 +29,10 @@ TORCHVISION_STAGES = {
     "regnet_y_128gf": ([528, 1056, 2904, 7392], [2, 7, 17, 1], [264, 264, 264, 264]),
 }
 # pycls (facebookresearch/pycls pycls/models/regnet.py generate_regnet + blocks.py
-# adjust_block_compatibility, reimplemented with numpy in /tmp/beyond-seeds-ref/widths.py) where it
-# differs from torchvision: it rounds 392 / 16 = 24.5, 776 / 16 = 48.5 and 192 / 56 = 3.4 to even
-# multiples; torchvision's _make_divisible rounds halves up and never goes 10 % down
+# adjust_block_compatibility, reimplemented with numpy in
+# tests/data/measure/torchvision_timm/widths.py) where it differs from torchvision: it rounds
+# 392 / 16 = 24.5, 776 / 16 = 48.5 and 192 / 56 = 3.4 to even multiples; torchvision's
+# _make_divisible rounds halves up and never goes 10 % down
 PYCLS_STAGES = {
     "regnet_x_400mf": [32, 64, 160, 384],
     "regnet_y_800mf": [64, 128, 320, 768],
@@ -39,7 +40,8 @@ PYCLS_STAGES = {
 }
 
 # torchvision 0.29.1 regnet_*(weights=None) at 224x224, measured as tests/archs/reference.py describes
-# (/tmp/beyond-seeds-ref/measure.py --tools regnet_x_400mf regnet_y_400mf; measure.py regnet_x_800mf ...)
+# (python tests/data/measure/torchvision_timm/measure.py --tools regnet_x_400mf regnet_y_400mf;
+# measure.py regnet_x_800mf ...)
 TORCHVISION = {
     "regnet_x_400mf": {"params": 5_495_976, "conv_macs": 413_412_608, "linear_macs": 400_000,
                        "leaf_output_elems": 9_320_808, "thop_macs": 426_527_136, "ptflops_macs": 426_144_360,

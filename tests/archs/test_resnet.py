@@ -338,6 +338,7 @@ def test_vd_and_vc_structure():
 # output elements; ptflops cf48e01's flops_counter.py run as is (get_model_complexity_info(m,
 # (224, 224), as_strings=False)); ptflops 0.7.5 (backend="pytorch"); thop 0.1.1 profile;
 # fvcore 0.1.5 FlopCountAnalysis(...).total().  (timm has no port of it.)
+# `python tests/data/measure/zoo/measure_cadene.py fbresnet152`.
 
 def test_fbresnet152_equals_cadene_to_the_unit():
     assert totals("fbresnet152") == dict(params=60_268_520, macs=11_513_626_624, leaf=66_360_808,

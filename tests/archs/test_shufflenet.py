@@ -293,7 +293,7 @@ def test_options_are_validated():
 # 9f39da8 2020-04-09): its own widths (0.25x, 0.33x; 224 channels in stage 2 at 2.0x) on
 # torchvision's units, pool2d(7) + FC with bias.  Reference: a layer-for-layer torch
 # transcription of that code, counted with forward hooks (torch 2.14.1 on the CPU:
-# `python paddle_nets.py`, the script quoted in the branch report): params, conv + FC MACs.
+# `python tests/data/measure/paddle/paddle_nets.py`): params, conv + FC MACs.
 PADDLE_V2 = [(0.25, 603_688, 17_575_760), (0.33, 647_272, 22_454_592), (0.5, 1_366_792, 40_476_448),
              (1.0, 2_278_604, 144_907_992), (1.5, 3_503_624, 295_759_392), (2.0, 7_366_536, 564_370_824)]
 

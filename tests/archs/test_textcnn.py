@@ -2,12 +2,13 @@
 row of unknown configuration.
 
 Reference counts measured outside the project on the CPU wheel (torch 2.14.1) with
-/tmp/zoo-part2-ref/tools.py, whose ``CNN_Text`` is Shawn1993/cnn-text-classification-pytorch
-``model.py`` (93415f0) as written there, built with Kim's configuration (V=18,766, D=300,
-Ks=(3, 4, 5), Co=100, C=2; ``requires_grad=False`` on the table for ``static``) on 64 token ids:
-``python tools.py textcnn 64`` and ``python tools.py textcnn:static 64`` (params
-``sum(p.numel())``; MACs from forward hooks on nn.Conv2d / nn.Linear; thop
-0.1.1.post2209072238, ptflops 0.7.5, fvcore 0.1.5, ptflops cf48e01 as in tests/archs/test_nasnet.py).
+tests/data/measure/zoo/tools.py, whose ``CNN_Text`` is Shawn1993/cnn-text-classification-pytorch
+``model.py`` (93415f0) as written there, built with Kim's configuration (V=18,766, D=300, Ks=(3, 4,
+5), Co=100, C=2; ``requires_grad=False`` on the table for ``static``) on 64 token ids:
+``python tests/data/measure/zoo/tools.py textcnn 64`` and
+``python tests/data/measure/zoo/tools.py textcnn:static 64`` (params ``sum(p.numel())``; MACs from
+forward hooks on nn.Conv2d / nn.Linear; thop 0.1.1.post2209072238, ptflops 0.7.5, fvcore 0.1.5,
+ptflops cf48e01 as in tests/archs/test_nasnet.py).
 """
 import pytest
 
@@ -85,7 +86,7 @@ def test_configurations_that_print_the_seed_row():
     assert static == list(range(59, 65))
     assert not prints_the_seed_row("ptflops", seq_len=60, **SHAWN)  # a trained table counts (2.56 M)
     # ... and other widths, dimensions and map counts (3 of the 19 others a closed-form scan of common
-    # values finds under thop: /tmp/zoo-part2-ref/textcnn_grid.py)
+    # values finds under thop: tests/data/measure/zoo/textcnn_grid.py)
     for options in (dict(dim=100, filters=128), dict(dim=256, filters=50), dict(dim=256, filters=100, widths="1,2,3")):
         assert prints_the_seed_row("thop", **{**SHAWN, **options, "seq_len": 60}), options
     assert not prints_the_seed_row("thop", seq_len=64)  # Kim's own: 0.36 M, 0.022 G

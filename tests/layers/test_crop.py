@@ -1,9 +1,10 @@
 """Crop: rows and columns removed from the sides (NASNet's TF-"same" emulation, Caffe's Crop).
 
-Tool counts cited from /tmp/zoo-part2-ref/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
-fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU): `python probe.py pad_conv_crop_view
-pad_conv_crop_copy pad_maxpool_crop pad_avgpool_crop` on ZeroPad2d((1, 0, 1, 0)), a 3x3/s2
-conv or pool (padding 1) and x[:, :, 1:, 1:] (.contiguous()), input 1x8x10x10."""
+Tool counts cited from tests/data/measure/zoo/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
+fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU):
+`python tests/data/measure/zoo/probe.py pad_conv_crop_view pad_conv_crop_copy pad_maxpool_crop pad_avgpool_crop`
+on ZeroPad2d((1, 0, 1, 0)), a 3x3/s2 conv or pool (padding 1) and x[:, :, 1:, 1:] (.contiguous()),
+input 1x8x10x10."""
 import pytest
 from pydantic import ValidationError
 

@@ -1,8 +1,9 @@
 """Embedding: a token table looked up by a column of ids; frozen or trained.
 
-Tool counts cited from /tmp/zoo-part2-ref/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
-fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU): `python probe.py embedding embedding_frozen`
-on nn.Embedding(100, 16) (requires_grad False when frozen), flatten, nn.Linear(320, 4), 20 ids."""
+Tool counts cited from tests/data/measure/zoo/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
+fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU):
+`python tests/data/measure/zoo/probe.py embedding embedding_frozen` on nn.Embedding(100, 16)
+(requires_grad False when frozen), flatten, nn.Linear(320, 4), 20 ids."""
 import pytest
 from pydantic import ValidationError
 

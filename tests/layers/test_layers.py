@@ -217,7 +217,7 @@ def test_lrn_zeropad_channel_slice():
     # ptflops 0.7.5 on nn.LocalResponseNorm(5) over a 1x8x6x6 input reports 1296 (its patched
     # Tensor.mul x2 and Tensor.add, 288 each, and F.avg_pool3d over the 12x6x6 padded squares);
     # thop 0.1.1.post2209072238 and fvcore 0.1.5 report 0 (measured with the three tools on that
-    # module, torch 2.14.1 CPU, outside the project)
+    # module, torch 2.14.1 CPU, outside the project: tests/data/measure/zoo/probe_lrn_pad_slice.py)
     assert analyze(net, convention="ptflops").totals["flops"] == 1296
     assert analyze(net, convention="thop").totals["flops"] == 0
     assert analyze(net, convention="fvcore").totals["flops"] == 0

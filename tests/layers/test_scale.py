@@ -37,7 +37,7 @@ def test_scale_round_trips_and_refuses_a_non_finite_factor():
 
 def test_scale_training_multiplies_the_gradient_and_saves_nothing():
     # x * 0.5 saves no tensor (torch 2.14.1 saved_tensors_hooks: none for `t * 0.5`;
-    # /tmp/zoo-part2-ref/train_probe.py)
+    # tests/data/measure/zoo/train_probe.py)
     from calc.training import analyze_training
 
     net = Network("t", (8, 6, 6))

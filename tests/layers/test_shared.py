@@ -1,10 +1,11 @@
 """Weight sharing (Network.add(..., shares=)): one set of parameters used by several layers.
 
-Tool counts cited from /tmp/zoo-part2-ref/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
-fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU): `python probe.py shared_conv_x3`, one
-nn.Conv2d(8, 8, 3, padding=1, bias=False) called three times, each call followed by its own
-BatchNorm2d(8) and a shared nn.ReLU, on 1x8x6x6 (PolyNet's PolyConv2d).  Training facts from
-/tmp/zoo-part2-ref/train_probe.py (TorchDispatchMode and saved_tensors_hooks, torch 2.14.1)."""
+Tool counts cited from tests/data/measure/zoo/probe.py (thop 0.1.1.post2209072238, ptflops 0.7.5,
+fvcore 0.1.5, ptflops cf48e01; torch 2.14.1, CPU):
+`python tests/data/measure/zoo/probe.py shared_conv_x3`, one nn.Conv2d(8, 8, 3, padding=1,
+bias=False) called three times, each call followed by its own BatchNorm2d(8) and a shared nn.ReLU,
+on 1x8x6x6 (PolyNet's PolyConv2d).  Training facts from tests/data/measure/zoo/train_probe.py
+(TorchDispatchMode and saved_tensors_hooks, torch 2.14.1)."""
 import json
 
 import pytest
