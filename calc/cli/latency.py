@@ -87,7 +87,8 @@ def device_options(f):
 @arch_target
 @device_options
 @dtype_option
-@click.option("--batch", "batch_text", default="1", show_default=True, help="Comma-separated batch sizes.")
+@click.option("--batch", "batch_text", default=None,
+              help="Comma-separated batch sizes (default 1, or an ONNX file's N).")
 @click.option("--host-copy", is_flag=True,
               help="Include copying the fp32 input to the device and the output back.")
 @click.option("--tf32/--no-tf32", default=True, show_default=True,
@@ -115,7 +116,7 @@ def latency(target, device, dtype, batch_text, host_copy, tf32, model_file, laye
     """
     from calc.latency.roofline import estimate, load_model
 
-    batches = _batches(batch_text)
+    batches = _batches(batch_text) if batch_text is not None else [target.batch(None)]
     net = target.build()
     model = load_model(model_file)
     ests = [estimate(net, device, dtype=dtype, batch=b, host_copy=host_copy, tf32=tf32, model=model)

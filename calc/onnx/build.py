@@ -58,7 +58,8 @@ class Built:
     """What an import found besides the layers: for the notes."""
 
     buffers: set[str] = field(default_factory=set)
-    shared: dict[str, int] = field(default_factory=dict)  # root -> uses
+    shared: dict[str, int] = field(default_factory=dict)  # root -> uses, counted once
+    partial: dict[str, int] = field(default_factory=dict)  # root -> uses, counted at each
 
 
 class Builder:
@@ -159,7 +160,7 @@ class Builder:
         if shares is None:
             for kind, consts in params.items():
                 for c in consts:
-                    self.owners[c.root] = (index, kind)
+                    self.owners.setdefault(c.root, (index, kind))
         for c in buffers:
             self.found.buffers.add(c.root)
         self.layers.append(Pending(layer, [t.ref for t in inputs], node, params, shares))
@@ -169,9 +170,12 @@ class Builder:
         return t
 
     def _owner(self, node: Node, params: dict[str, list[Const]]) -> int | None:
-        """The earlier layer whose parameters this one reuses (all of its stored tensors that
-        an earlier layer owns must be that layer's, of the same kinds), or None."""
-        owner = None
+        """The earlier layer whose parameters this one reuses: every stored tensor of it that
+        an earlier layer owns is that layer's, of the same kind, and it reuses all of that
+        layer's kinds it has.  When it reuses only some (torch's exporter merges tensors of
+        equal content in eval mode: an untrained network's zero biases), calc, which shares a
+        layer's parameters kind by kind, counts them at each use and says so (None)."""
+        owner, some_only = None, False
         for kind, consts in params.items():
             for c in consts:
                 found = self.owners.get(c.root)
@@ -179,25 +183,19 @@ class Builder:
                     continue
                 if owner is None:
                     owner = found[0]
-                if found != (owner, kind):
-                    raise self._partial(node, c.root, found)
+                some_only = some_only or found != (owner, kind)
         if owner is None:
             return None
         theirs = self.layers[owner].params
         for kind, consts in params.items():
             mine = [c.root in self.owners for c in consts]
-            if any(mine) and not all(mine) or (not any(mine) and kind in theirs):
-                raise self._partial(node, consts[0].root, (owner, kind))
+            some_only = some_only or (any(mine) and not all(mine)) or (not any(mine) and kind in theirs)
         for consts in params.values():
             for c in consts:
-                self.found.shared[c.root] = self.found.shared.get(c.root, 1) + 1
-        return owner
-
-    def _partial(self, node: Node, root: str, found: tuple[int, str]) -> CalcError:
-        other = self.layers[found[0]].node
-        return CalcError(f"{self.where(node)}: reuses tensor {root!r} ({found[1]} of node {other.label!r}) but "
-                         f"not all of that node's parameters of the same kinds; calc shares a layer's parameters "
-                         f"only kind by kind, whole")
+                if c.root in self.owners:
+                    table = self.found.partial if some_only else self.found.shared
+                    table[c.root] = table.get(c.root, 1) + 1
+        return None if some_only else owner
 
     # -- the walk ------------------------------------------------------------------
     def run(self) -> None:
@@ -205,6 +203,11 @@ class Builder:
             from calc.onnx.fold import tensor_const
 
             self.values.setdefault(name, tensor_const(t, self.model.onnx, name))
+        for node in self.model.nodes:  # Constants first: a pattern may read one that comes later
+            if node.op == "Constant" and not node.inputs:
+                for name, c in zip(node.outputs, evaluate(node, [], self.opset)):
+                    self.bind(name, c)
+                self.done.add(node.index)
         for node in self.model.nodes:
             if node.index in self.done:
                 continue
@@ -339,15 +342,24 @@ def _notes(model: Model, b: Builder, chw: tuple, batch: int | None) -> list[str]
     if b.found.buffers:
         notes.append(f"{len(b.found.buffers)} tensors are BatchNormalization running statistics: buffers, "
                      f"not parameters")
-    shared = {r: k for r, k in b.found.shared.items()}
-    if shared:
-        notes.append(f"{len(shared)} stored tensors feed several layers (counted once, on the first): "
-                     + ", ".join(repr(r) for r in list(shared)[:3]) + (" ..." if len(shared) > 3 else "")
-                     + "; an exporter may also merge tensors of equal content (torch's does, in eval mode)")
+    if b.found.shared:
+        notes.append(f"{len(b.found.shared)} stored tensors are the whole parameters of several layers "
+                     f"(tied weights, a module called again, or tensors of equal content that the exporter "
+                     f"merged: torch's does in eval mode): counted once, on the first; " + _some(b.found.shared))
+    if b.found.partial:
+        uses = sum(b.found.partial.values())
+        notes.append(f"{len(b.found.partial)} stored tensors are read by {uses} layers that have tensors of their "
+                     f"own beside them (torch's exporter merges initializers of equal content in eval mode, such "
+                     f"as an untrained network's zero biases): counted at each use; " + _some(b.found.partial))
     folded = _folded_bn(b)
     if folded:
         notes.append(folded)
     return notes
+
+
+def _some(found: dict[str, int]) -> str:
+    names = [f"{r!r} x{k}" for r, k in list(found.items())[:3]]
+    return ", ".join(names) + (" ..." if len(found) > 3 else "")
 
 
 def _folded_bn(b: Builder) -> str | None:
