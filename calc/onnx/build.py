@@ -76,6 +76,7 @@ class Builder:
             for x in n.inputs:
                 if x:
                     self.consumers.setdefault(x, []).append(n)
+        self.producer = {o: n for n in model.nodes for o in n.outputs if o}
         self.graph_outputs = set(model.outputs)
         self.done: set[int] = set()
         self.layers: list[Pending] = []
@@ -115,6 +116,26 @@ class Builder:
 
     def maybe_const(self, node: Node, i: int, what: str) -> Const | None:
         return self.const(node, i, what) if node.input(i) is not None else None
+
+    def ahead(self, name: str) -> Const | Tensor | None:
+        """The value of ``name`` for a pattern that looks ahead: bound already, or a constant
+        that later nodes compute from constants (folded now); None otherwise."""
+        found = self.values.get(name)
+        if found is not None or name not in self.producer:
+            return found
+        node = self.producer[name]
+        if node.op not in FOLDS or node.index in self.done:
+            return None
+        ins = []
+        for x in node.inputs:
+            v = self.ahead(x) if x else None
+            if x and not isinstance(v, Const):
+                return None
+            ins.append(v)
+        for out, c in zip(node.outputs, evaluate(node, ins, self.opset)):
+            self.bind(out, c)
+        self.done.add(node.index)
+        return self.values.get(name)
 
     def sole_consumer(self, name: str) -> Node | None:
         """The one node that reads tensor ``name`` (None when several, none, or it is a graph output)."""

@@ -80,6 +80,8 @@ class Namer:
             self._proposed.append((safe(module), safe(own), "", None))
         elif weight:
             self._proposed.append((None, op.lower(), tensor_stem(weight), None))
+        elif onnx_name.startswith("/") and onnx_name.count("/") == 1:  # torch's top-level op: /Flatten
+            self._proposed.append((None, op.lower(), onnx_name[1:].lower(), None))
         elif _GENERIC.match(onnx_name) and source is not None and source >= 0:
             self._proposed.append((None, op.lower(), "", source))
         else:

@@ -382,7 +382,7 @@ def mul(b, node):
         bias = None
         if shift is not None and shift.op == "Add" and len(shift.inputs) == 2:
             other = [v for v in shift.inputs if v != node.outputs[0]]
-            found = b.values.get(other[0]) if len(other) == 1 else None
+            found = b.ahead(other[0]) if len(other) == 1 else None
             if isinstance(found, Const) and _per_channel(found, x):
                 bias = found
         if bias is not None:
@@ -447,7 +447,7 @@ def matmul(b, node):
     nxt = b.sole_consumer(node.outputs[0])
     if nxt is not None and nxt.op == "Add" and len(nxt.inputs) == 2 and len(w.shape) == 2:
         other = [v for v in nxt.inputs if v != node.outputs[0]]
-        found = b.values.get(other[0]) if len(other) == 1 else None
+        found = b.ahead(other[0]) if len(other) == 1 else None
         if isinstance(found, Const) and found.size == w.shape[1] and len(found.shape) <= 2:
             bias, out = found, nxt.outputs[0]
             b.fuse(nxt)
@@ -535,8 +535,11 @@ def _shuffle(b, node, x, target: list[int]) -> bool:
         first = resolve_reshape([1, c, h, w], [1 if i == 0 and _batch_ok(b, d) else d for i, d in enumerate(target)],
                                 0, b.where(node))
         shuffled = [first[0], first[2], first[1], first[3], first[4]]
+        back_shape = b.ahead(back.inputs[1]) if back.input(1) else None
+        if not isinstance(back_shape, Const):
+            return False
         final = resolve_reshape(shuffled, [1 if i == 0 and _batch_ok(b, d) else d
-                                           for i, d in enumerate(b.const(back, 1, "shape").ints(b.where(back)))],
+                                           for i, d in enumerate(back_shape.ints(b.where(back)))],
                                 0, b.where(back))
     except CalcError:
         return False
@@ -593,10 +596,7 @@ def slice_(b, node):
     found.pop(0, None)
     if set(found) == {1}:
         start, stop = found[1]
-        if (start, stop) == (0, x.shape[0]):
-            b.bind(node.outputs[0], x)
-        else:
-            b.emit(node, ChannelSlice(start=start, stop=stop), [x])
+        b.emit(node, ChannelSlice(start=start, stop=stop), [x])  # all channels too: the file has the node
         return
     if found and set(found) <= {2, 3}:
         b.spatial(x)
