@@ -234,21 +234,18 @@ def _constant_of_shape(node, ins, opset, where):
                   spatial=ins[0].spatial)]
 
 
-def _small(fn):
-    """A fold that computes new values: only on small constants; the result is a new tensor."""
+def computes(fn):
+    """A fold that computes new values, ``fn(node, values, ins, opset, where)`` -> one array:
+    only on small constants; the result is a new tensor."""
     def run(node, ins, opset, where):
         for c in ins:
             if c is not None and c.size > SMALL:
                 raise CalcError(f"{where}: {node.op} computes a tensor from a constant of {c.size:,} elements "
                                 f"(shape {list(c.shape)}); calc folds only small constants (shapes, scalars)")
-        values = fn(node, [c.value(where) if c is not None else None for c in ins], opset, where)
+        values = [c.value(where) if c is not None else None for c in ins]
         spatial = any(c.spatial for c in ins if c is not None)
-        return [Const.of(v, f"{node.outputs[i]}", spatial) for i, v in enumerate(values)]
+        return [Const.of(fn(node, values, ins, opset, where), node.outputs[0], spatial)]
     return run
-
-
-def _binary(f):
-    return _small(lambda node, v, opset, where: [f(v[0], v[1])])
 
 
 def _int_div(a, b):
@@ -259,51 +256,46 @@ def _int_div(a, b):
     return a / b
 
 
-for _op, _f in (("Add", lambda a, b: a + b), ("Sub", lambda a, b: a - b), ("Mul", lambda a, b: a * b),
-                ("Div", _int_div), ("Equal", lambda a, b: a == b), ("Less", lambda a, b: a < b),
-                ("Greater", lambda a, b: a > b), ("Pow", lambda a, b: a ** b)):
-    FOLDS[_op] = _binary(_f)
-
-
-@folds("Neg", "Abs", "Floor", "Ceil", "Sqrt", "Not", "Relu")
-def _unary(node, ins, opset, where):
-    np = _np()
-    f = {"Neg": np.negative, "Abs": np.abs, "Floor": np.floor, "Ceil": np.ceil, "Sqrt": np.sqrt,
-         "Not": np.logical_not, "Relu": lambda v: np.maximum(v, 0)}[node.op]
-    return _small(lambda n, v, o, w: [f(v[0])])(node, ins, opset, where)
-
-
-@folds("Min", "Max")
-def _minmax(node, ins, opset, where):
-    np = _np()
-    f = np.minimum if node.op == "Min" else np.maximum
-
-    def run(n, v, o, w):
+def _variadic(f):
+    def run(node, v, ins, opset, where):
         out = v[0]
         for x in v[1:]:
             out = f(out, x)
-        return [out]
-    return _small(run)(node, ins, opset, where)
+        return out
+    return run
 
 
-@folds("Where")
-def _where(node, ins, opset, where):
+def _slice_values(node, v, ins, opset, where):
+    index = [slice(None)] * v[0].ndim
+    for axis, s, e, st in slice_args(node, ins, opset, v[0].ndim, where):
+        index[axis] = slice(s, min(e, INT64_MAX) if st > 0 else e, st)
+    return v[0][tuple(index)]
+
+
+def _reduce_prod(node, v, ins, opset, where):
+    axes = _axes(node, ins, opset, 18)
+    return _np().prod(v[0], axis=None if axes is None else tuple(axes), keepdims=bool(node.attrs.get("keepdims", 1)))
+
+
+def _computed_folds() -> dict[str, Callable]:
+    """The folds that compute values (shape arithmetic), op -> fn(node, values, ins, opset, where)."""
     np = _np()
-    return _small(lambda n, v, o, w: [np.where(v[0], v[1], v[2])])(node, ins, opset, where)
-
-
-@folds("Gather")
-def _gather(node, ins, opset, where):
-    np = _np()
-    axis = node.attrs.get("axis", 0)
-    return _small(lambda n, v, o, w: [np.take(v[0], v[1], axis=axis)])(node, ins, opset, where)
-
-
-@folds("Concat")
-def _concat(node, ins, opset, where):
-    np = _np()
-    axis = node.attrs.get("axis", 0)
-    return _small(lambda n, v, o, w: [np.concatenate(v, axis=axis)])(node, ins, opset, where)
+    binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": _int_div, "Equal": np.equal,
+              "Less": np.less, "Greater": np.greater, "Pow": np.power}
+    unary = {"Neg": np.negative, "Abs": np.abs, "Floor": np.floor, "Ceil": np.ceil, "Sqrt": np.sqrt,
+             "Not": np.logical_not, "Relu": lambda a: np.maximum(a, 0)}
+    table = {op: (lambda f: lambda n, v, i, o, w: f(v[0], v[1]))(f) for op, f in binary.items()}
+    table.update({op: (lambda f: lambda n, v, i, o, w: f(v[0]))(f) for op, f in unary.items()})
+    table.update({
+        "Min": _variadic(np.minimum), "Max": _variadic(np.maximum),
+        "Where": lambda n, v, i, o, w: np.where(v[0], v[1], v[2]),
+        "Gather": lambda n, v, i, o, w: np.take(v[0], v[1], axis=n.attrs.get("axis", 0)),
+        "Concat": lambda n, v, i, o, w: np.concatenate(v, axis=n.attrs.get("axis", 0)),
+        "Range": lambda n, v, i, o, w: np.arange(v[0], v[1], v[2]),
+        "Expand": lambda n, v, i, o, w: v[0] * np.ones([int(d) for d in v[1]], dtype=v[0].dtype),
+        "Slice": _slice_values, "ReduceProd": _reduce_prod,
+    })
+    return table
 
 
 def slice_args(node, ins, opset, rank: int, where: str) -> list[tuple[int, int, int, int]]:
@@ -325,28 +317,6 @@ def clamp_slice(size: int, start: int, end: int, step: int) -> tuple[int, int]:
     return start, max(stop, start)
 
 
-@folds("Slice")
-def _slice(node, ins, opset, where):
-    def run(n, v, o, w):
-        index = [slice(None)] * v[0].ndim
-        for axis, s, e, st in slice_args(node, ins, opset, v[0].ndim, where):
-            index[axis] = slice(s, min(e, INT64_MAX) if st > 0 else e, st)
-        return [v[0][tuple(index)]]
-    return _small(run)(node, ins, opset, where)
-
-
-@folds("Range")
-def _range(node, ins, opset, where):
-    np = _np()
-    return _small(lambda n, v, o, w: [np.arange(v[0], v[1], v[2])])(node, ins, opset, where)
-
-
-@folds("Expand")
-def _expand(node, ins, opset, where):
-    np = _np()
-    return _small(lambda n, v, o, w: [v[0] * np.ones([int(d) for d in v[1]], dtype=v[0].dtype)])(node, ins, opset, where)
-
-
 @folds("Shape")
 def _shape(node, ins, opset, where):
     np = _np()
@@ -361,13 +331,8 @@ def _size(node, ins, opset, where):
     return [Const.of(np.array(ins[0].size, dtype=np.int64), node.outputs[0], ins[0].spatial)]
 
 
-@folds("ReduceProd")
-def _reduce_prod(node, ins, opset, where):
-    np = _np()
-    axes = _axes(node, ins, opset, 18)
-    keep = bool(node.attrs.get("keepdims", 1))
-    return _small(lambda n, v, o, w: [np.prod(v[0], axis=None if axes is None else tuple(axes), keepdims=keep)])(
-        node, ins, opset, where)
+for _op, _fn in _computed_folds().items():
+    FOLDS[_op] = computes(_fn)
 
 
 def evaluate(node, ins: list[Const | None], opset: int) -> list[Const]:

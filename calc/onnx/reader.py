@@ -7,12 +7,11 @@ use, so that nothing else pays for it.
 """
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calc.datafiles import read_bytes
 from calc.errors import CalcError
 
 #: the most bytes read from one file (protobuf's own limit is 2 GiB)
@@ -70,40 +69,12 @@ class Model:
     onnx: Any = field(repr=False, default=None)  # the onnx package
 
 
-def read_bytes(path: str | Path, label: str) -> bytes:
-    """The bytes of the regular file ``path`` (bounded, like every file calc reads)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise CalcError(f"{label}: no such ONNX file") from None
-    except OSError as e:
-        raise CalcError(f"{label}: cannot read the ONNX file: {e.strerror or e}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise CalcError(f"{label}: not a regular file (an ONNX file must be one)")
-        chunks, size = [], 0
-        while size <= MAX_ONNX_BYTES:
-            chunk = os.read(fd, min(1 << 24, MAX_ONNX_BYTES + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as e:
-        raise CalcError(f"{label}: cannot read the ONNX file: {e.strerror or e}") from None
-    finally:
-        os.close(fd)
-    if size > MAX_ONNX_BYTES:
-        raise CalcError(f"{label}: larger than 2 GiB, protobuf's limit (keep the weights as external data)")
-    return b"".join(chunks)
-
-
 def read_model(path: str | Path) -> Model:
     """Parse the ONNX file at ``path`` (weights stored as external data are not read: calc
     needs their shapes, which the file holds)."""
     label = str(path)
     onnx = onnx_module(label)
-    data = read_bytes(path, label)
+    data = read_bytes(path, label, MAX_ONNX_BYTES, "ONNX file", ", protobuf's limit (keep the weights as external data)")
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as e:  # protobuf's DecodeError and friends

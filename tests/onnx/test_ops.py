@@ -3,6 +3,8 @@ onnx.helper, and calc's shape must equal what onnx's reference evaluator
 (``onnx.reference.ReferenceEvaluator``) computes on a random input."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from onnx import helper
@@ -155,3 +157,14 @@ def test_what_a_handler_does_not_model_is_an_error_naming_the_node(nodes, inits,
     with pytest.raises(CalcError, match=match) as e:
         build(model(nodes, inits, opset=opset))
     assert "node 'y'" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_ceil_mode_with_asymmetric_pads_is_the_reference_evaluators():
+    """ONNX's ceil mode keeps the last window only if it starts inside the input or the
+    top/left pad, as PyTorch's does; calc's pools follow the same rule."""
+    for size, pads, (k, s) in itertools.product((5, 6, 7, 8), ([0, 0, 1, 1], [1, 1, 0, 0], [1, 1, 1, 1]),
+                                                ((2, 2), (3, 2), (3, 3))):
+        m = model([H("MaxPool", ["x"], ["y"], kernel_shape=[k, k], strides=[s, s], pads=pads, ceil_mode=1)],
+                  shape=(1, 1, size, size))
+        net = build(m)
+        assert (1, *net[net.output].shape) == reference_shape(m), (size, pads, k, s)
