@@ -92,6 +92,14 @@ def test_spec_files_write_and_read_four_sided_padding():
     assert doc["layers"][0]["padding"] == [0, 1, 2, 3]
     back = loads_spec(dump_spec(doc)).build()
     assert analyze(back).totals == analyze(net).totals
+    import jsonschema
+
+    from calc.spec import json_schema
+
+    jsonschema.validate(doc, json_schema())
+    doc["layers"][0]["padding"] = [0, 1, 2]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, json_schema())
 
 
 @pytest.mark.parametrize("bad", [(0, -1, 0, 0), (1, 2, 3)])
