@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from calc.errors import CalcError, ShapeError
 from calc.graph import INPUT, Network

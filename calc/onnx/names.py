@@ -13,7 +13,7 @@ A node without a scope path (other exporters, Caffe2's zoo) is named after its w
 ``inception_3a/1x1_w_0`` names the conv ``inception_3a.1x1``); one without a weight, whose
 own name says nothing (Caffe2's ``n12``), after the layer feeding it and its op
 (``inception_3a.1x1.relu``); any other by its own name.  A first path component that all
-of those names share (Caffe2's device scope ``gpu_0/``) is dropped, and ``/`` becomes ``.``,
+of those names with a path share (Caffe2's device scope ``gpu_0/``) is dropped, and ``/`` becomes ``.``,
 so that the stages group.
 """
 from __future__ import annotations
@@ -93,8 +93,8 @@ class Namer:
             if module is not None:
                 per_module[module] = per_module.get(module, 0) + 1
         parents = {m.rsplit(".", k)[0] for m in per_module for k in range(1, m.count(".") + 1)}
-        own = [f.split("/") for m, _, f, src in self._proposed if m is None and src is None]
-        drop = len(own) > 1 and all(len(f) > 1 and f[0] == own[0][0] for f in own)
+        own = [f.split("/") for m, _, f, src in self._proposed if m is None and src is None and "/" in f]
+        drop = len(own) > 1 and all(f[0] == own[0][0] for f in own)
         used: set[str] = set(reserved)
         out: list[str] = []
         stems: list[str] = []  # what a layer named after its source builds on
@@ -102,7 +102,7 @@ class Namer:
             if module is None and source is not None:
                 base = f"{stems[source]}.{op}"
             elif module is None:
-                base = safe(".".join(name.split("/")[1 if drop else 0:]))
+                base = safe(".".join(name.split("/")[1 if drop and "/" in name else 0:]))
             else:  # a module's one layer takes its name; a parent module's own ops are path.op
                 alone = per_module[module] == 1 and module not in parents
                 base = module if alone else f"{module}.{op}"

@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 from calc.errors import CalcError
 from calc.layers import BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU
 from calc.graph import Network
-from tests.onnx.common import build, init, load, model, ops, totals
+from tests.onnx.common import build, init, load, model, totals
 
 H = helper.make_node
 
@@ -97,33 +97,6 @@ def test_a_tensor_reused_beside_tensors_of_their_own_is_counted_at_each_use():
     assert any("counted at each use" in n for n in net.notes)
 
 
-def test_the_shape_subgraph_torch_exports_is_folded():
-    """x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape."""
-    nodes = [H("Shape", ["x"], ["s"]), H("Gather", ["s", "i0"], ["n"], axis=0),
-             H("Unsqueeze", ["n", "ax"], ["n1"]), H("Concat", ["n1", "m1"], ["t"], axis=0),
-             H("Reshape", ["x", "t"], ["f"]), H("Gemm", ["f", "w"], ["y"], transB=1)]
-    inits = [init("i0", None, np.int64, 0), init("ax", None, np.int64, [0]), init("m1", None, np.int64, [-1]),
-             init("w", (10, 48))]
-    net = build(model(nodes, inits, shape=(1, 3, 4, 4), opset=13))
-    assert ops(net) == ["Flatten", "Linear"]
-    assert net.reads_spatial  # the reshape's target and the fc's 48 inputs depend on H and W
-
-
-def test_constant_of_shape_weights_are_placeholders_each_its_own_tensor():
-    """The Caffe2 zoo's light models: every weight made by ConstantOfShape from a shape."""
-    nodes = [H("ConstantOfShape", ["ws"], ["w"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.02])),
-             H("ConstantOfShape", ["ws"], ["v"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.02])),
-             H("Conv", ["x", "w"], ["a"], kernel_shape=[1, 1]), H("Conv", ["a", "v"], ["y"], kernel_shape=[1, 1])]
-    net = build(model(nodes, [init("ws", None, np.int64, [3, 3, 1, 1])]))
-    assert totals(net)["params"] == 18
-
-
-def test_a_large_computed_constant_is_an_error():
-    nodes = [H("Mul", ["w", "w"], ["w2"]), H("Conv", ["x", "w2"], ["y"], kernel_shape=[3, 3])]
-    with pytest.raises(CalcError, match="calc folds only small constants"):
-        build(model(nodes, [init("w", (300, 300, 3, 3))]))
-
-
 def test_unknown_ops_are_listed_all_at_once_and_nothing_is_counted():
     nodes = [H("Relu", ["x"], ["a"], name="r"),
              H("FusedConv", ["a"], ["b"], name="fc1", domain="com.microsoft"),
@@ -142,17 +115,6 @@ def test_an_input_that_is_not_an_image_is_an_error():
         load(model([H("Relu", ["x"], ["y"])], shape=(1, 16)))
 
 
-def test_torch_names_become_dotted_module_paths():
-    nodes = [H("Conv", ["x", "w"], ["a"], name="/layer1/layer1.0/conv1/Conv", kernel_shape=[1, 1]),
-             H("Relu", ["a"], ["b"], name="/layer1/layer1.0/relu/Relu"),
-             H("Conv", ["b", "w"], ["c"], name="/layer1/layer1.0/conv2/Conv", kernel_shape=[1, 1]),
-             H("Add", ["c", "x"], ["d"], name="/layer1/layer1.0/Add"),
-             H("Relu", ["d"], ["y"], name="/layer1/layer1.0/relu_1/Relu")]
-    net = build(model(nodes, [init("w", (3, 3, 1, 1))]))
-    assert [n.name for n in net.layers()] == ["layer1.0.conv1", "layer1.0.relu", "layer1.0.conv2",
-                                              "layer1.0.add", "layer1.0.relu_1"]
-
-
 def test_bn_folded_into_the_convs_is_said():
     nodes = [H("Conv", ["x", "onnx::Conv_5", "onnx::Conv_6"], ["y"], kernel_shape=[1, 1])]
     net = build(model(nodes, [init("onnx::Conv_5", (4, 3, 1, 1)), init("onnx::Conv_6", (4,))]))
@@ -160,3 +122,15 @@ def test_bn_folded_into_the_convs_is_said():
     vgg_like = build(model([H("Conv", ["x", "features.0.weight", "features.0.bias"], ["y"], kernel_shape=[1, 1])],
                            [init("features.0.weight", (4, 3, 1, 1)), init("features.0.bias", (4,))]))
     assert not any("folded" in n for n in vgg_like.notes)
+
+
+def test_a_sweep_over_res_is_each_point_counted_alone():
+    """GAP -> Flatten -> Gemm does not depend on the input size: the sweep counts every size
+    at once (calc.grid), and each row equals the network built at that size."""
+    from calc import grid
+
+    arch = load(conv_bn())
+    sizes = [16, 23, 40]
+    assert not arch.build(res=40).reads_spatial
+    for row, res in zip(grid.sweep(arch, {"res": sizes}), sizes):
+        assert {k: row[k] for k in totals(reference_conv_bn(res))} == totals(arch.build(res=res))
