@@ -26,24 +26,21 @@ class Const:
     """A tensor known without the input: ``shape``, ``dtype`` (a numpy dtype name), the
     ``root`` tensor it views, and its values on demand (``value()``)."""
 
-    __slots__ = ("shape", "dtype", "root", "_load", "_value", "spatial")
+    __slots__ = ("shape", "dtype", "root", "_load", "_value")
 
-    def __init__(self, shape, dtype: str, root: str, load: Callable[[], Any] | None = None, value: Any = None,
-                 spatial: bool = False):
+    def __init__(self, shape, dtype: str, root: str, load: Callable[[], Any] | None = None, value: Any = None):
         self.shape = tuple(int(d) for d in shape)
         self.dtype = dtype
         self.root = root
         self._load = load
         self._value = value
-        #: its values depend on the input's spatial size (a Shape of a feature map)
-        self.spatial = spatial
 
     @classmethod
-    def of(cls, value, root: str, spatial: bool = False) -> "Const":
+    def of(cls, value, root: str) -> "Const":
         import numpy as np
 
         value = np.asarray(value)
-        return cls(value.shape, value.dtype.name, root, value=value, spatial=spatial)
+        return cls(value.shape, value.dtype.name, root, value=value)
 
     @property
     def size(self) -> int:
@@ -80,7 +77,7 @@ class Const:
             return fn(v) if fn is not None else v.reshape(shape)
 
         value = None if self._value is None or self.size > SMALL else load()
-        return Const(shape, dtype or self.dtype, self.root if root is None else root, load, value, self.spatial)
+        return Const(shape, dtype or self.dtype, self.root if root is None else root, load, value)
 
 
 def tensor_const(t: Any, onnx: Any, root: str) -> Const:
@@ -230,8 +227,7 @@ def _constant_of_shape(node, ins, opset, where):
     shape = ins[0].ints(where)
     fill = node.attrs.get("value")
     value = onnx.numpy_helper.to_array(fill).reshape(-1) if fill is not None else np.zeros(1, np.float32)
-    return [Const(shape, value.dtype.name, node.outputs[0], lambda: np.full(shape, value[0], dtype=value.dtype),
-                  spatial=ins[0].spatial)]
+    return [Const(shape, value.dtype.name, node.outputs[0], lambda: np.full(shape, value[0], dtype=value.dtype))]
 
 
 def computes(fn):
@@ -243,8 +239,7 @@ def computes(fn):
                 raise CalcError(f"{where}: {node.op} computes a tensor from a constant of {c.size:,} elements "
                                 f"(shape {list(c.shape)}); calc folds only small constants (shapes, scalars)")
         values = [c.value(where) if c is not None else None for c in ins]
-        spatial = any(c.spatial for c in ins if c is not None)
-        return [Const.of(fn(node, values, ins, opset, where), node.outputs[0], spatial)]
+        return [Const.of(fn(node, values, ins, opset, where), node.outputs[0])]
     return run
 
 
@@ -322,13 +317,13 @@ def _shape(node, ins, opset, where):
     np = _np()
     start, end = int(node.attrs.get("start", 0)), node.attrs.get("end")
     dims = list(ins[0].shape)[start:None if end is None else int(end)]
-    return [Const.of(np.array(dims, dtype=np.int64), node.outputs[0], ins[0].spatial)]
+    return [Const.of(np.array(dims, dtype=np.int64), node.outputs[0])]
 
 
 @folds("Size")
 def _size(node, ins, opset, where):
     np = _np()
-    return [Const.of(np.array(ins[0].size, dtype=np.int64), node.outputs[0], ins[0].spatial)]
+    return [Const.of(np.array(ins[0].size, dtype=np.int64), node.outputs[0])]
 
 
 for _op, _fn in _computed_folds().items():

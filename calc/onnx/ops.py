@@ -675,5 +675,5 @@ def shape(b, node):
     start, end = int(node.attrs.get("start", 0)), node.attrs.get("end")
     dims = dims[start:None if end is None else int(end)]
     b.spatial(x)
-    b.bind(node.outputs[0], Const.of(np.array(dims, dtype=np.int64), node.outputs[0], spatial=not x.res_free))
+    b.bind(node.outputs[0], Const.of(np.array(dims, dtype=np.int64), node.outputs[0]))
 
