@@ -383,15 +383,15 @@ def _some(found: dict[str, int]) -> str:
 
 
 def _folded_bn(b: Builder) -> str | None:
-    """A note when BatchNorm looks folded into the convs: no BatchNormalization node, and
-    biased convs whose weights the exporter computed (torch names them ``onnx::Conv_*``)."""
-    if any(n.op == "BatchNormalization" for n in b.model.nodes):
-        return None
+    """A note when BatchNorm looks folded into convs: biased convs whose weights the exporter
+    computed (torch names the weights it folds ``onnx::Conv_*``, the others by their module
+    path).  The file cannot say whether a conv had a bias of its own before the fold."""
     convs = [p for p in b.layers if p.layer.op == "Conv2d" and p.layer.bias and p.shares is None
              and any(c.root.startswith("onnx::") for c in p.params.get("weights", ()))]
     if not convs:
         return None
     channels = sum(p.layer.out_channels for p in convs)
-    return (f"no BatchNormalization in the file, and {len(convs)} biased convs whose weights the exporter "
-            f"computed ('onnx::Conv_*'): BN looks folded into them; the trained network had {channels:,} more "
-            f"params (each BN's gamma and beta, 2C, where the folded conv has a C-element bias), the same MACs")
+    return (f"{len(convs)} biased convs have weights the exporter computed ('onnx::Conv_*'): BatchNorm looks "
+            f"folded into them; the trained network had {channels:,} more params if those convs had no bias "
+            f"of their own (a BN's gamma and beta, 2C, against the folded bias' C), {2 * channels:,} if they had "
+            f"one (VGG's do); the same MACs")

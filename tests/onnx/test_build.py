@@ -118,7 +118,8 @@ def test_an_input_that_is_not_an_image_is_an_error():
 def test_bn_folded_into_the_convs_is_said():
     nodes = [H("Conv", ["x", "onnx::Conv_5", "onnx::Conv_6"], ["y"], kernel_shape=[1, 1])]
     net = build(model(nodes, [init("onnx::Conv_5", (4, 3, 1, 1)), init("onnx::Conv_6", (4,))]))
-    assert any("BN looks folded into them; the trained network had 4 more params" in n for n in net.notes)
+    assert any("BatchNorm looks folded into them; the trained network had 4 more params if those convs had no "
+               "bias of their own" in n and "8 if they had one" in n for n in net.notes)
     vgg_like = build(model([H("Conv", ["x", "features.0.weight", "features.0.bias"], ["y"], kernel_shape=[1, 1])],
                            [init("features.0.weight", (4, 3, 1, 1)), init("features.0.bias", (4,))]))
     assert not any("folded" in n for n in vgg_like.notes)
