@@ -24,7 +24,7 @@ from calc.cli.train import STEP_COLUMNS, step_totals, train_option
               help="With --layers: group layers by dotted-name prefixes of up to N parts, as a tree.")
 @format_option()
 def arch(target, batch, dtype, convention, layers, depth, fmt):
-    """Count the costs of architecture NAME (a built-in or a spec file).
+    """Count the costs of architecture NAME (a built-in, a spec file or an ONNX model).
 
     \b
     Examples:
@@ -33,6 +33,7 @@ def arch(target, batch, dtype, convention, layers, depth, fmt):
       calc arch mobilenet_v2 --batch 8 --dtype fp16 --convention flops --format json
       calc arch examples/tiny_resnet.yaml -p depth=56
       calc arch resnet50 --layers --depth 2         # stages and blocks, as a tree
+      calc arch model.onnx --res 320                # an exported network (pip install 'calc[onnx]')
     """
     from calc.cli.render import render
     from calc.counting import analyze

@@ -57,11 +57,19 @@ def is_onnx_path(name: str) -> bool:
         return True
     if name.lower().endswith(SPEC_SUFFIXES):
         return False
-    try:
-        with open(name, "rb") as f:
-            return f.read(1) == b"\x08"
+    import os
+    import stat
+
+    try:  # non-blocking, and only a regular file is read (a FIFO would wait for a writer)
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 1) == b"\x08"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def resolve_architecture(name: str):
