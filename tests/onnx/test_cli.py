@@ -8,21 +8,12 @@ import subprocess
 import sys
 
 import onnx
-import pytest
 from onnx import helper
 
 from tests.onnx.common import model
-from tests.onnx.test_build import conv_bn
 from tests.onnx.test_zoo import path
 
 H = helper.make_node
-
-
-@pytest.fixture
-def small(tmp_path):
-    p = tmp_path / "small.onnx"
-    onnx.save(conv_bn(shape=(4, 3, 16, 16)), p)
-    return p
 
 
 def test_arch_reads_an_onnx_file_and_says_the_files_batch(cli, small):

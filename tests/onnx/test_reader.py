@@ -10,13 +10,6 @@ from calc.errors import CalcError
 from tests.onnx.test_build import conv_bn
 
 
-@pytest.fixture
-def small(tmp_path):
-    p = tmp_path / "small.onnx"
-    onnx.save(conv_bn(shape=(4, 3, 16, 16)), p)
-    return p
-
-
 def test_a_file_that_is_not_a_model_is_one_line(cli, tmp_path):
     p = tmp_path / "bad.onnx"
     p.write_bytes(b"\x08\x07garbage" * 3)
