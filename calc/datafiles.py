@@ -36,6 +36,18 @@ def read_text(path: str | Path, label: str | None = None, limit: int = MAX_FILE_
     """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes (``what`` names
     the kind of file in the messages: "no such spec file")."""
     label = str(path) if label is None else label
+    data = read_bytes(path, label, limit, what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CalcError(f"{label}: not a UTF-8 text file") from None
+
+
+def read_bytes(path: str | Path, label: str | None = None, limit: int = MAX_FILE_BYTES,
+               what: str = "file", too_large: str = "") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` (``too_large``: what the
+    message adds when the file is larger)."""
+    label = str(path) if label is None else label
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -57,11 +69,8 @@ def read_text(path: str | Path, label: str | None = None, limit: int = MAX_FILE_
     finally:
         os.close(fd)
     if size > limit:
-        raise CalcError(f"{label}: {what} larger than {limit // 2**20} MiB")
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise CalcError(f"{label}: not a UTF-8 text file") from None
+        raise CalcError(f"{label}: {what} larger than {limit // 2**20} MiB{too_large}")
+    return b"".join(chunks)
 
 
 def parse(text: str, label: str, fmt: str) -> Any:

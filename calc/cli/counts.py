@@ -24,7 +24,7 @@ from calc.cli.train import STEP_COLUMNS, step_totals, train_option
               help="With --layers: group layers by dotted-name prefixes of up to N parts, as a tree.")
 @format_option()
 def arch(target, batch, dtype, convention, layers, depth, fmt):
-    """Count the costs of architecture NAME (a built-in or a spec file).
+    """Count the costs of architecture NAME (a built-in, a spec file or an ONNX model).
 
     \b
     Examples:
@@ -33,13 +33,14 @@ def arch(target, batch, dtype, convention, layers, depth, fmt):
       calc arch mobilenet_v2 --batch 8 --dtype fp16 --convention flops --format json
       calc arch examples/tiny_resnet.yaml -p depth=56
       calc arch resnet50 --layers --depth 2         # stages and blocks, as a tree
+      calc arch model.onnx --res 320                # an exported network (pip install 'calc[onnx]')
     """
     from calc.cli.render import render
     from calc.counting import analyze
     from calc.receptive import receptive_fields
 
     net = target.build()
-    analysis = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    analysis = analyze(net, batch=target.batch(batch), dtype=dtype, convention=convention)
     published = published_for(target.arch, analysis) if fmt != "csv" else None
     fields = receptive_fields(net) if fmt != "csv" or layers else None
     click.echo(render(analysis, fmt, layers=layers or fmt == "json", published=published, fields=fields,
@@ -136,7 +137,7 @@ def breakdown(target, by, depth, top, metric, with_rf, convention, batch, dtype,
     if with_rf and by != "stage":
         raise CalcError(f"--rf shows the field at the end of each stage: use it with --by stage, not --by {by}")
     net = target.build()
-    a = analyze(net, batch=batch, dtype=dtype, convention=convention)
+    a = analyze(net, batch=target.batch(batch), dtype=dtype, convention=convention)
     title = f"{net.name} ({config_str(net.config)}), by {by}"
     if by == "layer":
         rows = top_layers(a, top, metric)
@@ -203,6 +204,11 @@ def compare(targets, shared, batch, dtype, convention, train, fmt):
         if not any(key in {o.name for o in t.arch.options} for t in parsed):
             raise CalcError(f"none of {', '.join(t.arch.name for t in parsed)} takes --{key}")
     rows = []
+    batches = {t.batch(batch) for t in parsed}
+    if len(batches) > 1:
+        raise CalcError(f"the targets' inputs fix different batch sizes ({', '.join(map(str, sorted(batches)))}): "
+                        f"give --batch")
+    batch = batches.pop()
     for t in parsed:
         names = {o.name for o in t.arch.options}
         t.given = {**{k: v for k, v in shared.items() if k in names}, **t.given}
@@ -250,13 +256,14 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
       calc sweep resnet50 --res 160,224 --batch 32 --train --optimizer momentum
     """
     from calc import grid
-    from calc.cli.options import ArchTarget
+    from calc.cli.options import ArchTarget, default_batch
     from calc.cli.render import stream_rows
     from calc.conventions import get_convention
     from calc.errors import CalcError
 
     # everything is checked before the first point is counted
     spec = ArchTarget(name).arch
+    batch = default_batch(batch, spec)
     values = {k: list(dict.fromkeys(spec.option(k).validate(spec.name, v) for v in vs)) for k, vs in axes.items()}
     get_convention(convention)
     n = grid.count_points(values)

@@ -111,7 +111,8 @@ def device_options(f):
 @arch_target
 @device_options
 @dtype_option
-@click.option("--batch", "batch_text", default="1", show_default=True, help="Comma-separated batch sizes.")
+@click.option("--batch", "batch_text", default=None,
+              help="Comma-separated batch sizes (default 1, or an ONNX file's N).")
 @click.option("--host-copy", is_flag=True,
               help="Time the copy of the fp32 input to the device and of the output back, as the "
                    "PaddleClas harness does (default: the engine alone).")
@@ -146,7 +147,7 @@ def latency(target, device, dtype, batch_text, host_copy, runtime_name, tf32, mo
     from calc.latency.roofline import estimate, load_model
     from calc.latency.runtimes import find_runtime
 
-    batches = _batches(batch_text)
+    batches = _batches(batch_text) if batch_text is not None else [target.batch(None)]
     runtime = find_runtime(runtime_name)
     net = target.build()
     model = load_model(model_file)

@@ -2,7 +2,7 @@
 formats, element types and lists every command spells the same way.
 
 An architecture on the command line is one :class:`ArchTarget`: ``NAME`` (a built-in)
-or ``FILE`` (a spec file), with its options given as ``-p KEY=VALUE`` (any option the
+or ``FILE`` (a spec file, or an ONNX model), with its options given as ``-p KEY=VALUE`` (any option the
 architecture declares, ``-p depth=56`` for a spec file's own) or with the flags
 ``--alpha --res --groups --classes --variant`` as shorthand.  Whether ``NAME`` is a
 file is decided here, once (:func:`resolve_architecture`).  Each architecture declares
@@ -22,6 +22,7 @@ from calc.dtypes import DTYPE_BYTES
 from calc.units import config_str  # noqa: F401  (re-exported for the commands)
 
 FORMATS = ("table", "json", "csv", "markdown")
+ONNX_SUFFIX = ".onnx"
 DTYPES = tuple(DTYPE_BYTES)
 
 #: the shorthand flags: (name, click type, help)
@@ -35,11 +36,11 @@ FLAGS = (
 
 
 def is_spec_path(name: str) -> bool:
-    """Whether an architecture given on the command line means a spec file: it ends in
-    .yaml, .yml or .json, or it is an existing file and no built-in has that name."""
+    """Whether an architecture given on the command line means a file: it ends in .yaml,
+    .yml, .json or .onnx, or it is an existing file and no built-in has that name."""
     from calc.registry import ARCHITECTURES
 
-    if name.lower().endswith(SPEC_SUFFIXES):
+    if name.lower().endswith((*SPEC_SUFFIXES, ONNX_SUFFIX)):
         return True
     if name in ARCHITECTURES:
         return False
@@ -49,12 +50,38 @@ def is_spec_path(name: str) -> bool:
         return False
 
 
+def is_onnx_path(name: str) -> bool:
+    """Whether a file given as an architecture is an ONNX model: it ends in .onnx, or it has
+    no spec suffix and starts as a serialized ModelProto does (field 1, ``ir_version``)."""
+    if name.lower().endswith(ONNX_SUFFIX):
+        return True
+    if name.lower().endswith(SPEC_SUFFIXES):
+        return False
+    import os
+    import stat
+
+    try:  # non-blocking, and only a regular file is read (a FIFO would wait for a writer)
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 1) == b"\x08"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def resolve_architecture(name: str):
-    """The built-in architecture called ``name``, or the spec file at path ``name``."""
+    """The built-in architecture called ``name``, or the spec file or ONNX model at path ``name``."""
     import archs  # noqa: F401  (registers the built-ins)
     from calc.registry import get
 
     if is_spec_path(name):
+        if is_onnx_path(name):
+            from calc.onnx import load_onnx
+
+            return load_onnx(name)
         from calc.spec import load_spec
 
         return load_spec(name)
@@ -138,6 +165,14 @@ class ArchTarget:
 
     def build(self, **extra: Any):
         return self.arch.build(**self.options(**extra))
+
+    def batch(self, given: int | None) -> int:
+        """``--batch``, by default the input's N when the architecture fixes one (an ONNX file's), else 1."""
+        return default_batch(given, self.arch)
+
+
+def default_batch(given: int | None, arch: Any) -> int:
+    return given if given is not None else getattr(arch, "input_batch", None) or 1
 
 
 def collect(flags: dict[str, Any], params: tuple[str, ...]) -> dict[str, Any]:
@@ -241,8 +276,8 @@ def dtype_option(f):
 
 
 def batch_option(f):
-    return click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-                        help="Batch size (totals are per batch).")(f)
+    return click.option("--batch", type=click.IntRange(min=1), default=None,
+                        help="Batch size (totals are per batch); default 1, or an ONNX file's N.")(f)
 
 
 def convention_option(help_: str = "FLOPs counting convention (see 'calc conventions')."):

@@ -1,4 +1,5 @@
 """Layer types.  Importing this package registers all of them."""
+from calc.layers.affine import ChannelAffine
 from calc.layers.base import LAYER_TYPES, Layer, Shape, layer_type, numel, register
 from calc.layers.conv import Conv2d, Linear
 from calc.layers.crop import Crop
@@ -17,5 +18,5 @@ __all__ = [
     "GlobalAvgPool2d", "MaxPool2d",
     "Scale",
     "Add", "ChannelShuffle", "ChannelSlice", "ChannelSplit", "Concat", "Flatten", "Mul", "ZeroPad2d",
-    "Crop", "Embedding",
+    "Crop", "Embedding", "ChannelAffine",
 ]

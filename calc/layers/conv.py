@@ -6,13 +6,16 @@ from pydantic import model_validator
 from calc.errors import ShapeError
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, Shape, fmt_shape, register
-from calc.layers.spatial import WHOLE, IntPair, Padding, check_positive, conv_window, pair, window_out_2d
+from calc.layers.spatial import (
+    WHOLE, IntPair, Padding, check_padding, check_positive, conv_window, pair, window_out_2d,
+)
 
 
 @register
 class Conv2d(Layer):
     """2-D convolution, PyTorch semantics (``padding="same"`` is TF-style: output
-    ``ceil(in / stride)``).  ``groups == in_channels`` is a depthwise conv.
+    ``ceil(in / stride)``; four-sided ``(left, right, top, bottom)``, ZeroPad2d's order, is
+    the asymmetric padding of ONNX files).  ``groups == in_channels`` is a depthwise conv.
 
     MACs = output elements x (in_channels / groups) x kh x kw  (bias excluded);
     params = out_channels x (in_channels / groups) x kh x kw (+ out_channels bias).
@@ -45,6 +48,7 @@ class Conv2d(Layer):
     def _check(self) -> "Conv2d":
         check_positive("Conv2d", out_channels=self.out_channels, kernel_size=self.kernel_size,
                        stride=self.stride, dilation=self.dilation, groups=self.groups)
+        check_padding("Conv2d", self.padding)
         if self.out_channels % self.groups:
             raise ValueError(
                 f"Conv2d out_channels must be divisible by groups; received "

@@ -146,7 +146,12 @@ class Sigmoid(Activation):
 
 @register
 class HardSigmoid(Activation):
-    """relu6(x + 3) / 6."""
+    """``max(0, min(1, alpha * x + beta))``: PyTorch's ``relu6(x + 3) / 6`` is ``alpha = 1/6,
+    beta = 0.5`` (the defaults); Keras' and ONNX's default ``alpha`` is 0.2.  The fields
+    change the values, not the counts."""
+
+    alpha: float = 1 / 6
+    beta: float = 0.5
 
 
 @register

@@ -12,7 +12,9 @@ from pydantic import model_validator
 
 from calc.layers.backward import Grads, Saved
 from calc.layers.base import Layer, numel, register
-from calc.layers.spatial import WHOLE, IntPair, RFWindow, check_positive, conv_window, pair, window_out_2d
+from calc.layers.spatial import (
+    WHOLE, IntPair, PoolPadding, RFWindow, check_padding, check_positive, conv_window, pair, window_out_2d,
+)
 
 CEIL_NOTE = ("ceil mode adds a last row/column whose window starts inside the input and runs "
              "past its bottom/right edge (implicit padding there): rf, jump and padding, which "
@@ -20,14 +22,18 @@ CEIL_NOTE = ("ceil mode adds a last row/column whose window starts inside the in
 
 
 class _Pool2d(Layer):
+    """A fixed-window pool.  ``padding``: every side, ``(H, W)``, or four-sided ``(left,
+    right, top, bottom)`` (ZeroPad2d's order; the asymmetric ``pads`` of ONNX files)."""
+
     kernel_size: IntPair
     stride: IntPair | None = None  # None: equal to kernel_size, as in PyTorch
-    padding: IntPair = 0
+    padding: PoolPadding = 0
     ceil_mode: bool = False
 
     @model_validator(mode="after")
     def _check(self):
         check_positive(self.op, kernel_size=self.kernel_size, stride=self.stride or 1)
+        check_padding(self.op, self.padding)
         return self
 
     @property

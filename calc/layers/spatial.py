@@ -8,13 +8,38 @@ from typing import Literal, NamedTuple, Union
 from calc.errors import ShapeError
 
 IntPair = Union[int, tuple[int, int]]
-Padding = Union[int, tuple[int, int], Literal["same", "valid"]]
 #: four-sided padding (left, right, top, bottom), PyTorch's F.pad order for the last two dims
 Sides = Union[int, tuple[int, int, int, int]]
+#: a pool's padding: every side, (H, W) (each on both sides of its axis), or four-sided
+#: (left, right, top, bottom): the asymmetric ``pads`` of ONNX files, TF's "same" made explicit
+PoolPadding = Union[int, tuple[int, int], tuple[int, int, int, int]]
+#: a conv's padding: a pool's, or TF-style ``"same"`` / ``"valid"``
+Padding = Union[int, tuple[int, int], tuple[int, int, int, int], Literal["same", "valid"]]
+#: the padding along one axis: both sides alike, or (before, after)
+AxisPad = Union[int, tuple[int, int], str]
 
 
 def pair(v: IntPair) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def sides(padding) -> tuple[int, int, int, int] | None:
+    """A numeric padding as (left, right, top, bottom); None for ``"same"``/``"valid"``."""
+    if isinstance(padding, str):
+        return None
+    if isinstance(padding, int):
+        return (padding,) * 4
+    if len(padding) == 2:
+        ph, pw = int(padding[0]), int(padding[1])
+        return (pw, pw, ph, ph)
+    return tuple(int(v) for v in padding)
+
+
+def check_padding(op: str, padding) -> None:
+    """Field validation: every side >= 0 (raises ValueError, reported with the field)."""
+    found = sides(padding)
+    if found is not None and min(found) < 0:
+        raise ValueError(f"{op} padding must be >= 0 on every side, received {padding}")
 
 
 def check_positive(op: str, **fields: IntPair) -> None:
@@ -30,11 +55,12 @@ def window_out(
     size: int,
     kernel: int,
     stride: int,
-    padding: int | str,
+    padding: AxisPad,
     dilation: int = 1,
     ceil_mode: bool = False,
 ) -> int:
-    """Output length along one axis, PyTorch's formula (TF's for ``"same"``).
+    """Output length along one axis, PyTorch's formula (TF's for ``"same"``); ``padding``
+    pads both sides alike, or is ``(before, after)`` (top/bottom, left/right).
 
     A strided layer that receives fewer pixels than its stride only sees padding:
     the feature map has vanished, and we say so rather than return a 1-pixel map.
@@ -53,22 +79,31 @@ def window_out(
     span = dilation * (kernel - 1) + 1
     if padding == "same":
         return ceil(size / stride)
-    pad = 0 if padding == "valid" else int(padding)
-    if pad < 0:
-        raise ShapeError(f"{op} padding must be >= 0, received {pad}")
-    num = size + 2 * pad - span
+    before, after = _axis_pad(op, padding)
+    num = size + before + after - span
     if num < 0:
+        shown = before if before == after else f"{before}+{after}"
         raise ShapeError(
             f"feature map vanishes: {op} with kernel {kernel} (dilation {dilation}) and padding "
-            f"{pad} received {axis}={size}; use a larger input resolution"
+            f"{shown} received {axis}={size}; use a larger input resolution"
         )
     out = (ceil(num / stride) if ceil_mode else num // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
+    if ceil_mode and (out - 1) * stride >= size + before:
         out -= 1  # PyTorch: the last window must start inside the input or left padding
     return out
 
 
-def _window_out_array(size, kernel: int, stride: int, padding: int | str, dilation: int, ceil_mode: bool):
+def _axis_pad(op: str, padding: AxisPad) -> tuple[int, int]:
+    """(before, after) padding along one axis."""
+    if padding == "valid":
+        return 0, 0
+    before, after = (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
+    if min(before, after) < 0:
+        raise ShapeError(f"{op} padding must be >= 0, received {padding}")
+    return before, after
+
+
+def _window_out_array(size, kernel: int, stride: int, padding: AxisPad, dilation: int, ceil_mode: bool):
     """:func:`window_out` over an array of sizes: the same formula in integer arithmetic,
     and 0 at every size where the scalar function raises (the map vanishes)."""
     import numpy as np
@@ -78,13 +113,11 @@ def _window_out_array(size, kernel: int, stride: int, padding: int | str, dilati
         out = -(-size // stride)
         vanished = size < stride if stride > 1 else np.zeros(size.shape, bool)
         return np.where(vanished, 0, out)
-    pad = 0 if padding == "valid" else int(padding)
-    if pad < 0:
-        raise ShapeError(f"padding must be >= 0, received {pad}")
-    num = size + (2 * pad - span)
+    before, after = _axis_pad("window", padding)
+    num = size + (before + after - span)
     if ceil_mode:
         out = -(-num // stride) + 1
-        out = out - ((out - 1) * stride >= size + pad)
+        out = out - ((out - 1) * stride >= size + before)
     else:
         out = num // stride + 1 if stride > 1 else num + 1
     vanished = (num < 0) | (size < stride) if stride > 1 else num < 0
@@ -97,8 +130,11 @@ def window_out_2d(op, h, w, kernel, stride, padding, dilation=1, ceil_mode=False
     dh, dw = pair(dilation)
     if isinstance(padding, str):
         ph = pw = padding
-    else:
+    elif isinstance(padding, int) or len(padding) == 2:
         ph, pw = pair(padding)
+    else:
+        left, right, top, bottom = (int(v) for v in padding)
+        ph, pw = (top, bottom), (left, right)
     return (
         window_out(op, "H", h, kh, sh, ph, dh, ceil_mode),
         window_out(op, "W", w, kw, sw, pw, dw, ceil_mode),
@@ -164,12 +200,14 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> int:
 
 def conv_window(kernel: IntPair, stride: IntPair, padding: Padding, dilation: IntPair,
                 in_hw: tuple[int, int], note: str | None = None) -> RFWindow:
-    """The receptive-field window of a sliding-window layer on an ``in_hw`` input."""
+    """The receptive-field window of a sliding-window layer on an ``in_hw`` input (its
+    top/left padding: a four-sided padding's bottom/right side only adds positions)."""
     k, s, d = pair(kernel), pair(stride), pair(dilation)
     if padding == "same":
         p = tuple(same_padding(n, *ksd) for n, ksd in zip(in_hw, zip(k, s, d)))
     elif padding == "valid":
         p = (0, 0)
     else:
-        p = pair(padding)
+        left, _, top, _ = sides(padding)
+        p = (top, left)  # the bottom/right padding only adds positions
     return RFWindow(kernel=k, stride=s, padding=p, dilation=d, note=note)
