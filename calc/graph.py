@@ -94,11 +94,14 @@ class Network:
         return g
 
     def add(self, name: str, layer: Layer, inputs: str | list[str] | tuple[str, ...] | None = None,
-            *, train_only: bool = False, shares: str | None = None) -> str:
+            *, train_only: bool = False, shares: str | None = None,
+            share_kinds: tuple[str, ...] | None = None) -> str:
         """Add ``layer`` as node ``name`` fed by ``inputs`` (default: the last node
         added) and return ``name``, so blocks can chain calls.  ``train_only``: the node
         runs in training only (an auxiliary head).  ``shares``: an earlier node whose
-        parameters this one reuses (see the module docstring)."""
+        parameters this one reuses (see the module docstring); ``share_kinds``: only these
+        kinds of them (``("bias",)``: its own weights, the other's bias), default every kind
+        the two have."""
         if name in self._nodes:
             raise CalcError(f"layer {name!r}: name already used")
         if inputs is None:
@@ -119,22 +122,29 @@ class Network:
         except ShapeError as e:
             got = ", ".join(fmt_shape(s) for s in shapes)
             raise CalcError(f"layer {name!r} ({layer.op}, input {got}): {e}") from None
-        owner, shared = self._shared(name, layer, shapes, shares) if shares is not None else (None, ())
+        if share_kinds is not None and shares is None:
+            raise CalcError(f"layer {name!r} ({layer.op}): share_kinds needs shares (the layer they belong to)")
+        owner, shared = self._shared(name, layer, shapes, shares, share_kinds) if shares is not None else (None, ())
         self._insert(Node(name, layer, inputs, shape, train_only, owner, shared))
         return name
 
-    def _shared(self, name: str, layer: Layer, shapes: list[Shape], shares: str) -> tuple[str, tuple[str, ...]]:
+    def _shared(self, name: str, layer: Layer, shapes: list[Shape], shares: str,
+                only: tuple[str, ...] | None = None) -> tuple[str, tuple[str, ...]]:
         """The owner of the parameters node ``name`` reuses (the first node of a chain of
         sharers), and the parameter kinds it reuses."""
         where = f"layer {name!r} ({layer.op})"
         if shares not in self._nodes or shares == INPUT:
             raise CalcError(f"{where}: shares {shares!r}, which is not a layer defined before it")
         owner = self._nodes[shares]
-        if owner.shares is not None:
-            owner = self._nodes[owner.shares]
         mine = layer.param_counts(shapes)
         theirs = owner.layer.param_counts(self.input_shapes(owner))
         kinds = tuple(k for k in PARAM_KINDS if mine.get(k, 0) and theirs.get(k, 0))
+        if only is not None:
+            for k in only:
+                if k not in kinds:
+                    raise CalcError(f"{where}: share_kinds names {k!r}, which is not a parameter kind both it and "
+                                    f"{owner.name!r} have (its own: {_kinds(mine)}; {owner.name!r}'s: {_kinds(theirs)})")
+            kinds = tuple(k for k in kinds if k in only)
         if not kinds:
             raise CalcError(f"{where}: shares {shares!r}'s parameters, but the two have no parameter kind in "
                             f"common (its own: {_kinds(mine)}; {owner.name!r}'s: {_kinds(theirs)})")
@@ -142,6 +152,14 @@ class Network:
             if mine[k] != theirs[k]:
                 raise CalcError(f"{where}: shares {shares!r}'s parameters, but its {k} ({mine[k]:,}) differ "
                                 f"in size from {owner.name!r}'s ({theirs[k]:,})")
+        if owner.shares is not None:  # a sharer's parameters belong to its owner: share from there
+            inherited = [k for k in kinds if k in owner.shared]
+            if inherited and len(inherited) < len(kinds):
+                raise CalcError(f"{where}: shares {shares!r}'s {', '.join(kinds)}, but {shares!r} owns only some "
+                                f"of them (its {', '.join(inherited)} belong to {owner.shares!r}): share each "
+                                f"kind from the layer that owns it (share_kinds)")
+            if inherited:
+                owner = self._nodes[owner.shares]
         return owner.name, kinds
 
     # -- reading ---------------------------------------------------------

@@ -220,7 +220,9 @@ class _Step:
             if (node.name in self.frozen) != (node.shares in self.frozen):
                 raise CalcError(f"layer {node.name!r} ({layer.op}) reuses the parameters of {node.shares!r}: "
                                 f"--freeze must cover both or neither")
-            trained = self.grads[node.shares].params
+            own = sum(self.net.param_counts(node).get(k, 0) for k in PARAM_KINDS)  # kinds it does not share
+            trained = self.grads[node.shares].params or (own > 0 and node.name not in self.frozen
+                                                         and layer.trainable())
         else:
             trained = (layer.params(self.net.input_shapes(node)) > 0 and node.name not in self.frozen
                        and layer.trainable())

@@ -50,6 +50,7 @@ class Pending:
     node: Node
     params: dict[str, list[Const]]
     shares: int | None = None
+    share_kinds: tuple[str, ...] | None = None  # None: every kind both have
 
 
 @dataclass
@@ -176,46 +177,55 @@ class Builder:
                 raise CalcError(f"{self.where(node)}: its {kind} tensors hold {have:,} elements; calc's "
                                 f"{layer.op} on input {got} has {want:,}")
         index = len(self.layers)
-        shares = self._owner(node, params)
-        if shares is None:
-            for kind, consts in params.items():
+        shares, share_kinds = self._owner(node, params)
+        for kind, consts in params.items():  # the tensors it owns (a sharer: those of the kinds it does not share)
+            if shares is None or (share_kinds is not None and kind not in share_kinds):
                 for c in consts:
                     self.owners.setdefault(c.root, (index, kind))
         for c in buffers:
             self.found.buffers.add(c.root)
-        self.layers.append(Pending(layer, [t.ref for t in inputs], node, params, shares))
+        self.layers.append(Pending(layer, [t.ref for t in inputs], node, params, shares, share_kinds))
         free = all(t.res_free for t in inputs) if res_free is None else res_free
         t = Tensor(index, shape, free)
         self.bind(node.outputs[0] if out is None else out, t)
         return t
 
-    def _owner(self, node: Node, params: dict[str, list[Const]]) -> int | None:
-        """The earlier layer whose parameters this one reuses: every stored tensor of it that
-        an earlier layer owns is that layer's, of the same kind, and it reuses all of that
-        layer's kinds it has.  When it reuses only some (torch's exporter merges tensors of
-        equal content in eval mode: an untrained network's zero biases), calc, which shares a
-        layer's parameters kind by kind, counts them at each use and says so (None)."""
-        owner, some_only = None, False
+    def _owner(self, node: Node, params: dict[str, list[Const]]) -> tuple[int | None, tuple[str, ...] | None]:
+        """The earlier layer whose parameters this one reuses, and which kinds (None: every
+        kind the two have).  A kind is reused when its stored tensors are exactly an earlier
+        layer's tensors of that kind (dedup by tensor identity, never by content: torch's
+        exporter itself merges initializers of equal content in eval mode, an untrained
+        network's zero biases), its own when none is; every reused kind must come from one
+        layer.  Anything else (a kind partly reused, tensors of another kind, kinds from two
+        layers) calc cannot share kind by kind: counted at each use, and said (None, None)."""
+        reused: dict[str, int] = {}
+        clean = True
         for kind, consts in params.items():
-            for c in consts:
-                found = self.owners.get(c.root)
-                if found is None:
-                    continue
-                if owner is None:
-                    owner = found[0]
-                some_only = some_only or found != (owner, kind)
-        if owner is None:
-            return None
-        theirs = self.layers[owner].params
-        for kind, consts in params.items():
-            mine = [c.root in self.owners for c in consts]
-            some_only = some_only or (any(mine) and not all(mine)) or (not any(mine) and kind in theirs)
+            found = [self.owners.get(c.root) for c in consts]
+            if not any(found):
+                continue
+            first = found[0]
+            theirs = self.layers[first[0]].params.get(kind, []) if first else []
+            if (any(f != first for f in found) or first[1] != kind
+                    or [c.root for c in theirs] != [c.root for c in consts]):
+                clean = False
+            reused[kind] = first[0]
+        if not reused:
+            return None, None
+        owners = set(reused.values())
+        clean = clean and len(owners) == 1
+        table = self.found.shared if clean else self.found.partial
         for consts in params.values():
             for c in consts:
                 if c.root in self.owners:
-                    table = self.found.partial if some_only else self.found.shared
                     table[c.root] = table.get(c.root, 1) + 1
-        return None if some_only else owner
+        if not clean:
+            return None, None
+        owner = owners.pop()
+        theirs = self.layers[owner].params
+        common = tuple(k for k in PARAM_KINDS if k in params and k in theirs)
+        kinds = tuple(k for k in PARAM_KINDS if k in reused)
+        return owner, (None if kinds == common else kinds)
 
     # -- the walk ------------------------------------------------------------------
     def run(self) -> None:
@@ -258,7 +268,8 @@ class Builder:
         for p, n in zip(self.layers, names):
             inputs = [INPUT if r < 0 else names[r] for r in p.inputs]
             try:
-                net.add(n, p.layer, inputs, shares=None if p.shares is None else names[p.shares])
+                net.add(n, p.layer, inputs, shares=None if p.shares is None else names[p.shares],
+                        share_kinds=p.share_kinds)
             except CalcError as e:
                 raise CalcError(f"{self.model.label}: node {p.node.label!r}: {e}") from None
         net.reads_spatial = self.reads_spatial
@@ -363,14 +374,15 @@ def _notes(model: Model, b: Builder, chw: tuple, batch: int | None) -> list[str]
         notes.append(f"{len(b.found.buffers)} tensors are BatchNormalization running statistics: buffers, "
                      f"not parameters")
     if b.found.shared:
-        notes.append(f"{len(b.found.shared)} stored tensors are the whole parameters of several layers "
-                     f"(tied weights, a module called again, or tensors of equal content that the exporter "
-                     f"merged: torch's does in eval mode): counted once, on the first; " + _some(b.found.shared))
+        notes.append(f"{len(b.found.shared)} stored tensors are parameters of several layers (tied weights, a "
+                     f"module called again, or tensors of equal content that the exporter merged: torch's does in "
+                     f"eval mode, an untrained network's zero biases): counted once, on the first; "
+                     + _some(b.found.shared))
     if b.found.partial:
         uses = sum(b.found.partial.values())
-        notes.append(f"{len(b.found.partial)} stored tensors are read by {uses} layers that have tensors of their "
-                     f"own beside them (torch's exporter merges initializers of equal content in eval mode, such "
-                     f"as an untrained network's zero biases): counted at each use; " + _some(b.found.partial))
+        notes.append(f"{len(b.found.partial)} stored tensors are read by {uses} layers in a way calc cannot share "
+                     f"kind by kind (part of a kind, or as another kind, or kinds of two layers): counted at each "
+                     f"use; " + _some(b.found.partial))
     folded = _folded_bn(b)
     if folded:
         notes.append(folded)

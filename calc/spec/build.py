@@ -363,7 +363,8 @@ class Builder:
                 continue
             layer = self._layer(e, local)
             try:
-                net.add(e.name, layer, inputs, train_only=e.item.train_only, shares=self._owner(e))
+                net.add(e.name, layer, inputs, train_only=e.item.train_only, shares=self._owner(e),
+                        share_kinds=e.item.share_kinds)
             except CalcError as err:
                 raise CalcError(f"{self.label}: {err}") from None
             except ArithmeticError:

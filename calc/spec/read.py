@@ -28,7 +28,7 @@ MAX_DEPTH = 32              # nested block uses
 MAX_VALUE = 2**31 - 1       # integers in layer fields and the input shape
 
 TOP_KEYS = ("version", "name", "summary", "source", "notes", "meta", "params", "vars", "input", "blocks", "layers")
-ITEM_KEYS = ("name", "type", "inputs", "if", "train_only", "shares")
+ITEM_KEYS = ("name", "type", "inputs", "if", "train_only", "shares", "share_kinds")
 USE_KEYS = {"use": ("name", "block", "args", "inputs", "if"),
             "repeat": ("name", "block", "repeat", "args", "inputs", "if"),
             "stages": ("name", "block", "stages", "args", "inputs", "if")}
@@ -54,6 +54,7 @@ class LayerItem:
     cond: Any
     train_only: bool = False
     shares: str | None = None  # an earlier layer whose parameters it reuses
+    share_kinds: tuple[str, ...] | None = None  # only these kinds of them (default: every kind both have)
 
 
 @dataclass(frozen=True)
@@ -402,8 +403,19 @@ def _parse_layer(d: dict[str, Any], head: str, name: str) -> LayerItem:
     shares = d.get("shares")
     if shares is not None and not (isinstance(shares, str) and NAME_RE.match(shares)):
         raise CalcError(f"{here}: shares must be the name of an earlier layer, received {_short(shares)}")
+    kinds = d.get("share_kinds")
+    if kinds is not None:
+        from calc.layers.base import PARAM_KINDS
+
+        if shares is None:
+            raise CalcError(f"{here}: share_kinds needs shares (the layer whose parameters it names)")
+        if (not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) and k in PARAM_KINDS for k in kinds)
+                or len(set(kinds)) != len(kinds)):
+            raise CalcError(f"{here}: share_kinds must be a list of parameter kinds ({', '.join(PARAM_KINDS)}), "
+                            f"each once, received {_short(kinds)}")
+        kinds = tuple(kinds)
     return LayerItem(name, t, fields, _inputs(d.get("inputs"), here), _cond(d.get("if"), here), train_only,
-                     shares)
+                     shares, kinds)
 
 
 def _parse_use(d: dict[str, Any], head: str, name: str) -> UseItem:

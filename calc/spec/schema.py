@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from calc.layers import LAYER_TYPES
+from calc.layers.base import PARAM_KINDS
 from calc.spec.read import NAME_RE, RESERVED_NAMES, VERSION
 
 EXPRESSION = {
@@ -39,6 +40,10 @@ def _layer_schema(name: str, cls: Any, defs: dict[str, Any]) -> dict[str, Any]:
         "if": {"$ref": "#/$defs/Condition"},
         "shares": {"type": "string", "description": "an earlier layer whose parameters this one reuses (tied "
                                                     "weights): counted once, there; MACs per use"},
+        "share_kinds": {"type": "array", "items": {"enum": list(PARAM_KINDS)}, "minItems": 1,
+                        "uniqueItems": True,
+                        "description": "with shares: only these parameter kinds are the other layer's (its own "
+                                       "weights, the other's bias); default every kind both have"},
         "train_only": {"type": "boolean", "description": "runs in training only (an auxiliary head): "
                                                         "params counted, no inference cost"},
     }

@@ -63,6 +63,8 @@ def network_doc(net: Network, info: Any = None) -> dict[str, Any]:
             d["train_only"] = True
         if node.shares is not None:
             d["shares"] = node.shares
+            if node.shared != _common_kinds(net, node):
+                d["share_kinds"] = list(node.shared)
         fields = node.layer.model_dump(mode="json", exclude_defaults=True)
         clash = set(fields) & set(ITEM_KEYS)
         if clash:  # pragma: no cover (a layer type would have to use a reserved field name)
@@ -98,3 +100,13 @@ def dump_spec(doc: dict[str, Any], fmt: str = "yaml") -> str:
         flow = yaml.safe_dump(layer, sort_keys=False, default_flow_style=True, width=10**6).strip()
         lines.append(f"- {flow}")
     return "\n".join(lines) + "\n"
+
+
+def _common_kinds(net: Network, node: Any) -> tuple[str, ...]:
+    """The parameter kinds a sharer and its owner both have: what ``shares`` alone shares."""
+    from calc.layers.base import PARAM_KINDS
+
+    owner = net[node.shares]
+    mine = node.layer.param_counts(net.input_shapes(node))
+    theirs = owner.layer.param_counts(net.input_shapes(owner))
+    return tuple(k for k in PARAM_KINDS if mine.get(k, 0) and theirs.get(k, 0))

@@ -177,3 +177,57 @@ def test_layers_output_and_the_grid(cli, tmp_path):
     arch = spec(SHARED_SPEC)
     sizes = [1, 3, 6, 17]
     assert evaluate(arch.build(res=17), sizes) == [analyze(arch.build(res=s)).totals for s in sizes]
+
+
+BIASED = Conv2d(out_channels=8, kernel_size=1)  # 64 weights + 8 bias on 8x6x6
+
+
+def test_sharing_some_kinds():
+    # one conv's bias tensor fed to a second conv with weights of its own (what torch's
+    # exporter writes for an untrained network: equal zero biases merged into one initializer)
+    net = Network("t", (8, 6, 6))
+    net.add("a", BIASED)
+    net.add("b", BIASED, shares="a", share_kinds=("bias",))
+    assert net["b"].shared == ("bias",) and net.param_counts(net["b"])["weights"] == 64
+    t = analyze(net).totals
+    assert t["params"] == 64 + 8 + 64 and t["macs"] == 2 * 64 * 36
+    net.add("c", BIASED, shares="b", share_kinds=("weights",))  # b's weights are b's own
+    assert net["c"].shares == "b" and net["c"].shared == ("weights",)
+    with pytest.raises(CalcError, match=r"layer 'x' \(Conv2d\): share_kinds names 'affine', which is not a parameter "
+                                        r"kind both it and 'a' have"):
+        net.add("x", BIASED, shares="a", share_kinds=("affine",))
+    with pytest.raises(CalcError, match="share_kinds needs shares"):
+        net.add("x", BIASED, share_kinds=("bias",))
+    # a sharer's sharer: when every kind asked for is the first owner's, it is shared from there
+    net.add("d", BIASED, shares="b", share_kinds=("bias",))
+    assert net["d"].shares == "a"
+    with pytest.raises(CalcError, match=r"shares 'b''s weights, bias, but 'b' owns only some of them \(its bias "
+                                        r"belong to 'a'\)"):
+        net.add("e", BIASED, shares="b")  # b's weights are b's, its bias a's: say so, do not guess
+
+
+def test_training_with_some_kinds_shared():
+    net = Network("t", (8, 6, 6))
+    net.add("a", BIASED)
+    net.add("b", BIASED, shares="a", share_kinds=("bias",))
+    t = analyze_training(net, batch=1, optimizer="sgd")
+    assert t.totals["trainable_params"] == 136 and t.totals["grad_bytes"] == 136 * 4
+    assert {r.name: r.trained for r in t.layers} == {"a": True, "b": True}
+
+
+def test_spec_files_declare_and_round_trip_share_kinds():
+    text = ("input: [8, 6, 6]\nlayers:\n  - {name: a, type: Conv2d, out_channels: 8, kernel_size: 1}\n"
+            "  - {name: b, type: Conv2d, out_channels: 8, kernel_size: 1, shares: a, share_kinds: [bias]}\n")
+    net = spec(text).build()
+    assert net["b"].shared == ("bias",) and analyze(net).totals["params"] == 136
+    doc = export(net)
+    assert doc["layers"][1]["share_kinds"] == ["bias"] and "share_kinds" not in export(poly())["layers"][3]
+    same_network(spec(dump_spec(doc)).build(), net)
+    for bad, why in [("share_kinds: [bias]}", "share_kinds needs shares"),
+                     ("shares: a, share_kinds: bias}", "share_kinds must be a list of parameter kinds"),
+                     ("shares: a, share_kinds: [bias, bias]}", "each once"),
+                     ("shares: a, share_kinds: [gamma]}", "share_kinds must be a list of parameter kinds")]:
+        with pytest.raises(CalcError, match=why):
+            spec(text.replace("shares: a, share_kinds: [bias]}", bad)).build()
+    schema = json.dumps(__import__("calc.spec", fromlist=["json_schema"]).json_schema()["$defs"]["Conv2d"])
+    assert '"share_kinds"' in schema

@@ -88,12 +88,28 @@ def test_two_initializers_of_equal_content_are_two_tensors():
     assert totals(net)["params"] == 2 * 81 and all(n.shares is None for n in net.layers())
 
 
-def test_a_tensor_reused_beside_tensors_of_their_own_is_counted_at_each_use():
-    """torch's exporter merges equal initializers in eval mode (an untrained net's zero biases)."""
+def test_a_kind_reused_beside_tensors_of_their_own_is_counted_once():
+    """torch's exporter merges equal initializers in eval mode (an untrained net's zero biases):
+    the second conv has weights of its own and the first conv's bias, which is counted once."""
     nodes = [H("Conv", ["x", "w1", "b"], ["a"], kernel_shape=[1, 1]),
              H("Conv", ["a", "w2", "b"], ["y"], kernel_shape=[1, 1])]
     net = build(model(nodes, [init("w1", (3, 3, 1, 1)), init("w2", (3, 3, 1, 1)), init("b", (3,))]))
-    assert totals(net)["params"] == 2 * (9 + 3)
+    first, second = list(net.layers())
+    assert (second.shares, second.shared) == (first.name, ("bias",))
+    t = totals(net)
+    assert t["params"] == 9 + 3 + 9 and t["macs"] == 2 * 9 * 16 * 16
+    assert any("counted once, on the first" in n for n in net.notes)
+
+
+def test_a_tensor_reused_as_another_kind_is_counted_at_each_use():
+    """A conv's bias fed to a BatchNormalization as its scale: calc shares parameters kind by
+    kind, so this one is counted at each use, and a note says so."""
+    nodes = [H("Conv", ["x", "w", "b"], ["a"], kernel_shape=[1, 1]),
+             H("BatchNormalization", ["a", "b", "beta", "mean", "var"], ["y"])]
+    inits = [init("w", (3, 3, 1, 1)), init("b", (3,)), init("beta", (3,)), init("mean", (3,)), init("var", (3,))]
+    net = build(model(nodes, inits))
+    assert all(n.shares is None for n in net.layers())
+    assert totals(net)["params"] == 9 + 3 + 2 * 3
     assert any("counted at each use" in n for n in net.notes)
 
 
