@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from calc.counting import TOTAL_KEYS, analyze
+from calc.counting import TOTAL_KEYS, analyze, in_place_inputs
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
 from calc.graph import INPUT, Network
@@ -231,7 +231,8 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
     shapes: dict[str, tuple] = {INPUT: (net.input_shape[0], *hw)}
     elems: dict[str, Any] = {INPUT: numel(shapes[INPUT])}
     total = {k: {} for k in ("params", "macs", "flops", "activations", "moved", "moved_params",
-                             "convention_params")}
+                             "convention_params", "convention_activations")}
+    in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
 
     def add(key: str, p: Any) -> None:
         acc = total[key]
@@ -269,19 +270,25 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
             if not (isinstance(v, int) and v == 0):
                 add("flops", v * w)
         add("activations", n)
+        if in_place_ok is not None:
+            add("convention_activations", n * conv.output_weight(layer.op, node.name in in_place_ok))
         if not layer.aliases_input:
-            for s in node.inputs:
-                add("moved", elems[s])
+            for i, s in enumerate(node.inputs):
+                if i not in layer.shape_only_inputs:
+                    add("moved", elems[s])
             add("moved", n)
             add("moved_params", params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS))
     if conv.param_rules is None:
         total["convention_params"] = total["params"]
+    if in_place_ok is None:
+        total["convention_activations"] = total["activations"]
     # scale each polynomial by the batch and the element width before evaluating it, so
     # the overflow bound covers the numbers printed
     scaled = {"params": ("params", 1), "param_memory_bytes": ("params", width), "macs": ("macs", batch),
               "flops": ("flops", batch), "activations": ("activations", batch),
               "feature_memory_bytes": ("activations", batch * width),
-              "convention_params": ("convention_params", 1)}
+              "convention_params": ("convention_params", 1),
+              "convention_feature_memory_bytes": ("convention_activations", batch * width)}
     polys = {k: Poly(symbols, {m: c for m, c in v.items() if c}) for k, v in total.items()}
     out = {key: symbols.value(polys[k] * f) for key, (k, f) in scaled.items()}
     out["memory_traffic_bytes"] = symbols.value(polys["moved"] * (batch * width) + polys["moved_params"] * width)
