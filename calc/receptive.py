@@ -189,6 +189,10 @@ def receptive_fields(net: Network) -> ReceptiveFields:
     for node in net.layers():
         read = [s for i, s in enumerate(node.inputs) if i not in node.layer.shape_only_inputs]
         ins = [fields[s] for s in read]
+        if not read:  # its inputs give it their sizes only (prior boxes): no pixels behind it
+            fields[node.name] = None
+            unknown[node.name] = f"{node.layer.op} reads its inputs' sizes only (at {node.name})"
+            continue
         if any(f is None for f in ins):
             fields[node.name] = None
             unknown[node.name] = next(unknown[s] for s in read if fields[s] is None)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from calc.errors import CalcError, did_you_mean
 from calc.graph import Network
-from calc.resolution import HW, RESOLUTION_FORM, resolution
+from calc.resolution import HW, RESOLUTION_FORM, resolution  # noqa: F401  (HW: the value of a non-square RES)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,9 @@ class Interp(Layer):
     - ``zoom_factor`` ``z`` and ``shrink_factor`` ``s``: ``m = (n - 1) // s + 1``, then
       ``m + (m - 1) (z - 1)``;
     - ``zoom_factor`` alone: ``n + (n - 1) (z - 1)``; ``shrink_factor`` alone: ``(n - 1) // s + 1``;
-    - ``height`` and ``width``: that size.
+    - ``height`` and ``width``: that size;
+    - none of them, and a second input, the *reference*: the reference's height and width
+      (read for its shape only: DeepLab's multi-scale branch resized to the full scale's map).
 
     (MatConvNet's ``vl_nninterp``, which convnet-burden ran, computes ``(n - 1) / s + 1`` in
     floating point and rounds the zoomed size: the same wherever ``s`` divides ``n - 1``,
@@ -159,14 +161,17 @@ class Interp(Layer):
     pad_beg: int = 0
     pad_end: int = 0
     impl: Impl = "functional"
+    arity = (1, 2)
+    shape_only_inputs = frozenset({1})
     backward_quantities = ("out", "bilinear")
 
     @model_validator(mode="after")
     def _check(self):
         sized = self.height is not None or self.width is not None
         factored = self.zoom_factor is not None or self.shrink_factor is not None
-        if sized == factored or (sized and (self.height is None or self.width is None)):
-            raise ValueError("Interp takes zoom_factor and/or shrink_factor, or height and width")
+        if (sized and factored) or (sized and (self.height is None or self.width is None)):
+            raise ValueError("Interp takes zoom_factor and/or shrink_factor, or height and width, or neither "
+                             "(with a reference input)")
         for name in ("zoom_factor", "shrink_factor", "height", "width"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -189,8 +194,18 @@ class Interp(Layer):
 
     def output_shape(self, inputs):
         c, h, w = self.spatial_input(inputs)
+        factored = self.zoom_factor is not None or self.shrink_factor is not None
+        if len(inputs) == 2:
+            if factored or self.height is not None:
+                raise ShapeError("Interp resizes to its reference input's size: give it no factors or size")
+            ref = inputs[1]
+            if len(ref) != 3:
+                raise ShapeError(f"Interp's reference must be a CxHxW map, received {'x'.join(map(str, ref))}")
+            return (c, *ref[1:])
         if self.height is not None:
             return (c, self.height, self.width)
+        if not factored:
+            raise ShapeError("Interp needs zoom_factor and/or shrink_factor, height and width, or a reference input")
         return (c, self._axis(h), self._axis(w))
 
     def counts(self, inputs, output):
