@@ -24,8 +24,9 @@ class L2Norm(Layer):
     with ``u = x / norm``, the scale's gradient ``dw = sum(dy u)`` over the batch and the map
     (``weight``: a product and an add per element) and, when the input needs one,
     ``dx = (du - u sum_c(u du)) / norm`` with ``du = w dy`` (``elems``: ``du``, ``u du``, the
-    channel sum, ``u x sum``, the subtraction and the division).  Saved: the input (pow,
-    div), the norm (one per position) and ``u`` (the multiply's operand)."""
+    channel sum, ``u x sum``, the subtraction and the division).  Saved (measured with
+    saved-tensor hooks, torch 2.14.1): the input (pow, div), the square root and the norm after
+    ``+ eps`` (one per position each), and ``u`` (the multiply's operand)."""
 
     channel_shared: bool = False
     eps: float = 1e-10
@@ -54,7 +55,7 @@ class L2Norm(Layer):
 
     def saved_for_backward(self, inputs, output, grads: Grads):
         _, h, w = output
-        return (Saved.input(), Saved.new(h * w), Saved.new(numel(output)))
+        return (Saved.input(), Saved.new(h * w), Saved.new(h * w), Saved.new(numel(output)))
 
     def rf_window(self, inputs):
         return IDENTITY  # across the channels of one position
