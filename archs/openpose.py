@@ -9,7 +9,9 @@ of three 3x3 convs to 128, a 1x1 conv to 512 and a 1x1 conv to the outputs: L1 t
 affinity fields (two per limb: COCO 38, MPI 28), L2 the confidence maps (parts + background:
 COCO 19, MPI 16).  Stages 2..6 take the concatenation of both previous outputs and the
 features, and run per branch five 7x7 convs to 128, a 1x1 conv to 128 and a 1x1 conv to the
-outputs.  Every conv but a branch's last has a ReLU.
+outputs.  Every conv but a branch's last has a ReLU.  The prototxt ends by concatenating the
+last stage's confidence maps and fields (``concat_stage7``, top ``net_output``; ildoonet's
+tf-pose-estimation conversion has the same ``concat_stage7``).
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ def openpose(dataset: str, res) -> Network:
         l2 = branch(net, stage, 2, x, maps)
         if stage < STAGES:
             x = net.add(f"stage{stage + 1}.concat_stage{stage + 1}", Concat(), [l1, l2, features])
+    net.add("net_output", Concat(), [l2, l1])  # concat_stage7: the confidence maps, then the fields
     return net
 
 

@@ -77,7 +77,8 @@ def heads(net: Network, sources: list[Source], classes: int, k: int) -> None:
     x = net.add("mbox_conf_reshape", Reshape(shape=(-1, classes)), conf)
     x = net.add("mbox_conf_softmax", Softmax(dim=1), x)
     x = net.add("mbox_conf_flatten", Flatten(), x)
-    net.add("detection_out", DetectionOutput(num_classes=classes), [loc, x, prior])
+    # mcnSSD's vl_nnmultiboxdetector writes keepTopK x 6 (class, score, box): Caffe's 7 less the image index
+    net.add("detection_out", DetectionOutput(num_classes=classes, fields=6), [loc, x, prior])
 
 
 def extra_stacks(net: Network, x: str, extras: tuple[Extra, ...]) -> list[tuple[str, str]]:

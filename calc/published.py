@@ -50,7 +50,8 @@ entry's convention: its params (``[NAME.params]``) and its feature memory
 (``[NAME.memory]``), in binary units (KiB, MiB, GiB, TiB).  ``autoscale: true`` says the
 source picks the unit by the value's magnitude before it rounds (convnet-burden's
 ``readableMemory`` and ``readableFlops``: the largest power of 1024, or 1000, that the value
-reaches): such a number agrees only if calc's value lands in the printed unit too.
+reaches, then ``%.0f``, an exact tie rounded to even): such a number agrees only if calc's
+value lands in the printed unit too.
 
 A number that depends on the input image (the regions an image's proposals yield) has the
 reason ``input_dependent``: its method states the configuration that reproduces it (``config:
@@ -60,7 +61,7 @@ not known, has the reason ``unexplained`` and stays ``disagrees``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from calc.counting import Analysis, analyze
@@ -227,9 +228,11 @@ def _shared_per_use(net: Network, convention: str) -> int:
     return total
 
 
-def autoscaled(value: Decimal, base: int, rounding: str = "round") -> tuple[str, str]:
+def autoscaled(value: Decimal, base: int, rounding: str = "half_even") -> tuple[str, str]:
     """``value`` as an autoscaling printer writes it: the largest unit of ``base`` (1000 or
-    1024) the value reaches, then rounded to an integer (MATLAB's ``%.0f``: half away from zero)."""
+    1024) the value reaches, then rounded to an integer.  convnet-burden's ``num2str(x, '%.0f')``
+    rounds an exact tie to even, as C's printf does: its SSD512 report prints the 36.5 GiB and
+    328.5 GiB of the relu4_3 features at 512 and 1536 (batch 128) as "36 GB" and "328 GB"."""
     units = SCALES[base]
     place = 0
     while place + 1 < len(units) and value >= Decimal(base) ** (place + 1):
@@ -247,7 +250,7 @@ def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | Non
     if decimals is None:
         decimals = len(printed.split(".")[1]) if "." in printed else 0
     step = Decimal(1).scaleb(-decimals)
-    mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP}[rounding]
+    mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}[rounding]
     return str(value.quantize(step, rounding=mode))
 
 
@@ -324,7 +327,8 @@ def _printed_as(value: Decimal, p: Published, rounding: str) -> str:
     where 1 GiB is printed)."""
     if not p.autoscale:
         return _as_printed(value / Decimal(UNITS[p.unit]), p.printed, rounding)
-    digits, unit = autoscaled(value, 1024 if p.quantity in MEMORY else 1000, rounding)
+    digits, unit = autoscaled(value, 1024 if p.quantity in MEMORY else 1000,
+                              "half_even" if rounding == "round" else rounding)
     return digits if unit == p.unit else f"{digits} {unit}"
 
 

@@ -29,6 +29,8 @@ class ConvTranspose2d(Layer):
     ``numel(x) x numel(F(:, :, 1, :))``; MatConvNet's filter bank is ``FH x FW x K x FD`` with
     ``FD`` the input depth whatever the groups): input elements x kh x kw x in_channels, which
     is the true count only when in_channels = out_channels / groups (FCN's 21 -> 21).
+    ``macs_output`` is thop's (``calculate_conv2d_flops`` on the output): output elements x
+    in_channels / groups x kh x kw.
 
     Backward: the input gradient is a convolution of the output gradient with the weight,
     the weight gradient a correlation of the output gradient with the input; as for a
@@ -90,7 +92,8 @@ class ConvTranspose2d(Layer):
         c = self._in_channels(inputs)
         n_in, out = numel(inputs[0]), numel(output)
         return {"macs": n_in * (self.out_channels // self.groups) * kh * kw, "bias": out if self.bias else 0,
-                "out": out, "in": n_in, "macs_input_depth": n_in * kh * kw * c}
+                "out": out, "in": n_in, "macs_input_depth": n_in * kh * kw * c,
+                "macs_output": out * (c // self.groups) * kh * kw}
 
     backward_quantities = ("macs_input", "macs_weight", "bias")
 

@@ -215,13 +215,15 @@ class Proposal(Layer):
 class DetectionOutput(Layer):
     """SSD's ``DetectionOutput`` (MatConvNet's ``vl_nnmultiboxdetector``): decodes the box
     deltas against the priors, thresholds the class scores, runs per-class NMS and keeps the
-    ``keep_top_k`` best detections, each ``7`` numbers (image, class, score, box).  Inputs: the
-    flattened deltas, the flattened class scores and the priors.  How many detections an
-    image yields depends on the image: calc counts the ``keep_top_k`` rows it can hold.  No
-    parameters, no gradient."""
+    ``keep_top_k`` best detections, each ``fields`` numbers: Caffe's 7 (image, class, score,
+    box), MatConvNet's 6 (no image index; it allocates ``keepTopK x 6``, zero-filled, whatever
+    the image).  Inputs: the flattened deltas, the flattened class scores and the priors.  How
+    many detections Caffe keeps depends on the image: calc counts the ``keep_top_k`` rows it can
+    hold.  No parameters, no gradient."""
 
     num_classes: int
     keep_top_k: int = 200
+    fields: int = 7
     top_k: int = 400
     nms_threshold: float = 0.45
     confidence_threshold: float = 0.01
@@ -232,9 +234,9 @@ class DetectionOutput(Layer):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.num_classes < 1 or self.keep_top_k < 1:
-            raise ValueError(f"DetectionOutput num_classes and keep_top_k must be >= 1, received "
-                             f"{self.num_classes}, {self.keep_top_k}")
+        if self.num_classes < 1 or self.keep_top_k < 1 or self.fields < 1:
+            raise ValueError(f"DetectionOutput num_classes, keep_top_k and fields must be >= 1, received "
+                             f"{self.num_classes}, {self.keep_top_k}, {self.fields}")
         return self
 
     def output_shape(self, inputs):
@@ -247,7 +249,7 @@ class DetectionOutput(Layer):
         if isinstance(conf[0], int) and isinstance(loc[0], int) and conf[0] * 4 != loc[0] * self.num_classes:
             raise ShapeError(f"DetectionOutput: {conf[0]} scores are not {self.num_classes} per one of the "
                              f"{loc[0] // 4} boxes")
-        return (self.keep_top_k, 7)
+        return (self.keep_top_k, self.fields)
 
     def counts(self, inputs, output):
         return {"out": numel(output)}
