@@ -14,7 +14,7 @@ from pydantic import model_validator
 
 from calc.errors import ShapeError
 from calc.layers.base import Impl, Layer, fmt_shape, numel, register
-from calc.layers.spatial import IDENTITY
+from calc.layers.spatial import IDENTITY, check_positive
 
 
 @register
@@ -109,6 +109,20 @@ def _exact_div(total, known: int, spec, shape):
     return total // known  # a symbolic size (calc.grid): exact, or a TypeError (the point is counted alone)
 
 
+class _Decoder(Layer):
+    """Boxes, not features: no parameters, and nothing flows back through it (its output carries
+    no gradient, so nothing before it is trained through it)."""
+
+    differentiable = False
+    free_backward = True
+
+    def counts(self, inputs, output):
+        return {"out": numel(output)}
+
+    def rf_window(self, inputs):
+        return None
+
+
 def _aspect_ratios(ratios: tuple[float, ...], flip: bool) -> list[float]:
     """Caffe SSD's ``PriorBoxLayer``: 1, then each ratio not yet listed (within 1e-6) and,
     with ``flip``, its inverse."""
@@ -121,7 +135,7 @@ def _aspect_ratios(ratios: tuple[float, ...], flip: bool) -> list[float]:
 
 
 @register
-class PriorBox(Layer):
+class PriorBox(_Decoder):
     """SSD's default boxes for one feature map (Caffe SSD's ``PriorBox``): at each of its
     ``H x W`` cells, a box per aspect ratio (1, the ``aspect_ratios`` and, with ``flip``, their
     inverses) per ``min_sizes`` entry, plus one ``sqrt(min x max)`` box per ``max_sizes``
@@ -139,8 +153,6 @@ class PriorBox(Layer):
     offset: float = 0.5
     arity = (2, 2)
     shape_only_inputs = frozenset({0, 1})
-    differentiable = False
-    free_backward = True  # nothing flows back through it
 
     @model_validator(mode="after")
     def _check(self):
@@ -162,15 +174,9 @@ class PriorBox(Layer):
         _, h, w = self.spatial_input(inputs)
         return (2, h * w * self.per_cell * 4)
 
-    def counts(self, inputs, output):
-        return {"out": numel(output)}
-
-    def rf_window(self, inputs):
-        return None
-
 
 @register
-class Proposal(Layer):
+class Proposal(_Decoder):
     """Faster R-CNN's region proposal layer (py-faster-rcnn's ``ProposalLayer``,
     MatConvNet's ``vl_nnproposalrpn``): decodes the RPN's box deltas at every anchor, clips,
     drops small boxes, keeps the ``pre_nms`` best, suppresses overlaps (NMS) and outputs the
@@ -187,13 +193,10 @@ class Proposal(Layer):
     ratios: tuple[float, ...] = (0.5, 1, 2)
     impl: Impl = "functional"
     arity = (2, 2)
-    differentiable = False
-    free_backward = True  # nothing flows back through it
 
     @model_validator(mode="after")
     def _check(self):
-        if self.rois < 1:
-            raise ValueError(f"Proposal rois must be >= 1, received {self.rois}")
+        check_positive("Proposal", rois=self.rois, feat_stride=self.feat_stride)
         return self
 
     def output_shape(self, inputs):
@@ -207,12 +210,9 @@ class Proposal(Layer):
     def counts(self, inputs, output):
         return {"out": numel(output), "anchors": numel(inputs[1]) // 4}
 
-    def rf_window(self, inputs):
-        return None
-
 
 @register
-class DetectionOutput(Layer):
+class DetectionOutput(_Decoder):
     """SSD's ``DetectionOutput`` (MatConvNet's ``vl_nnmultiboxdetector``): decodes the box
     deltas against the priors, thresholds the class scores, runs per-class NMS and keeps the
     ``keep_top_k`` best detections, each ``fields`` numbers: Caffe's 7 (image, class, score,
@@ -229,14 +229,10 @@ class DetectionOutput(Layer):
     confidence_threshold: float = 0.01
     impl: Impl = "functional"
     arity = (3, 3)
-    differentiable = False
-    free_backward = True  # nothing flows back through it
 
     @model_validator(mode="after")
     def _check(self):
-        if self.num_classes < 1 or self.keep_top_k < 1 or self.fields < 1:
-            raise ValueError(f"DetectionOutput num_classes, keep_top_k and fields must be >= 1, received "
-                             f"{self.num_classes}, {self.keep_top_k}, {self.fields}")
+        check_positive("DetectionOutput", num_classes=self.num_classes, keep_top_k=self.keep_top_k, fields=self.fields)
         return self
 
     def output_shape(self, inputs):
@@ -251,9 +247,4 @@ class DetectionOutput(Layer):
                              f"{loc[0] // 4} boxes")
         return (self.keep_top_k, self.fields)
 
-    def counts(self, inputs, output):
-        return {"out": numel(output)}
-
-    def rf_window(self, inputs):
-        return None
 

@@ -318,3 +318,38 @@ def test_crop_to_a_reference():
     ref = net.add("ref", Crop(top=2, bottom=2, left=2, right=2), "input")
     net.add("c", Crop(top=1, left=3, view=False), ["input", ref])
     assert analyze(net).layers[1].traffic_bytes == (16 * 16 * 4 + 12 * 12 * 4) * 4  # the reference is not read
+
+
+def test_the_sweeps_symbolic_sizes_pass_through_every_new_layer():
+    """calc.grid counts many input sizes at once: each layer's closed form on symbolic sizes gives,
+    at every point, what the ordinary path gives (the reference), and a point where a crop's
+    reference does not fit or a map vanishes is counted on its own."""
+    from calc.grid import evaluate
+    from calc.layers import Conv2d, Flatten
+    from calc.resolution import HW
+
+    def build(res):
+        net = Network("n", (3, res, res))
+        x = net.add("up", Upsample(scale_factor=1.5), "input")
+        x = net.add("deconv", ConvTranspose2d(out_channels=4, kernel_size=3, stride=2, output_padding=1), x)
+        small = net.add("shrink", Interp(shrink_factor=3), x)
+        big = net.add("zoom", Interp(zoom_factor=2), small)
+        c = net.add("crop", Crop(top=1, left=2, view=False), [big, small])
+        p = net.add("prior", PriorBox(min_sizes=(8,), aspect_ratios=(2,)), [c, "input"])
+        q = net.add("conv", Conv2d(out_channels=8, kernel_size=3, padding=1), c)
+        q = net.add("perm", Permute(dims=(0, 2, 3, 1)), q)
+        q = net.add("flat", Flatten(), q)
+        net.add("rows", Reshape(shape=(-1, 2)), q)
+        net.add("bilinear", Upsample(size=(5, 6), mode="bilinear"), c)
+        net.add("cat", Concat(dim=1), [p, p])
+        return net
+
+    sizes = [6, HW(9, 14), 16, HW(20, 11), 2]
+    got = evaluate(build(16), sizes, convention="flops")
+    for r, row in zip(sizes, got):
+        try:
+            want = analyze(build(r), convention="flops").totals
+        except CalcError:
+            assert row is None
+            continue
+        assert row == want, r
