@@ -14,6 +14,7 @@ import pytest
 import archs
 from calc.counting import analyze
 from calc.graph import Network
+from calc.layers import numel
 from calc.grid import sweep
 from calc.published import autoscaled
 from calc.resolution import HW, resolution, sides
@@ -169,3 +170,33 @@ def test_the_table_builds_at_its_inputs_and_says_so():
     for name, res in (("rfcn_resnet50", "600x850"), ("deeplab_v2_resnet101", "513"), ("openpose_coco", "368")):
         net = archs.build(name)
         assert net.input_shape[1:] == sides(resolution(res))
+
+
+def test_deeplabs_dilated_convs_keep_the_map():
+    # DeepLab v2's ASPP-L: 3x3 convs dilated by 6, 12, 18 and 24 with as much padding keep pool5's
+    # 65 x 65 at 513 (pools 3x3/2 pad 1, ceil: 513 -> 257 -> 129 -> 65; conv5 dilated by 2)
+    net = archs.build("deeplab_v2_vgg16")
+    a = {c.name: c for c in counts("deeplab_v2_vgg16").layers}
+    for i, rate in enumerate((6, 12, 18, 24), start=1):
+        node = net[f"aspp{i}.fc6_{i}"]
+        assert (node.shape, node.layer.dilation, node.layer.padding) == ((1024, 65, 65), rate, rate)
+        assert a[node.name].macs == 65 * 65 * 1024 * 512 * 9   # dilation changes where, not how many
+    assert net["conv5.conv5_3"].layer.dilation == 2 and net["conv5.conv5_3"].shape == (512, 65, 65)
+    res = archs.build("deeplab_v2_resnet101")
+    assert res["res1.res5.res5c.branch2b"].layer.dilation == 4 and res["res1.res4.res4b22.branch2b"].layer.dilation == 2
+    assert res["res1.aspp.fc1_voc12_c3"].shape == (21, 65, 65) and res["res075.aspp.fc1_voc12"].shape == (21, 49, 49)
+
+
+def test_latency_runs_through_the_region_stages():
+    from calc.latency.devices import find_device, load_devices
+    from calc.latency.roofline import estimate
+
+    gpu = find_device("v100", load_devices())
+    for name, roi in (("faster_rcnn_vgg16", "frcn.roi_pool5"), ("rfcn_resnet50", "rfcn.psroipooled_cls_rois")):
+        e = estimate(archs.build(name, rois=100), gpu, batch=2)
+        kernel = {k.work.name: k for k in e.kernels}[roi]
+        net = archs.build(name, rois=100)
+        c, h, w = net[net[roi].inputs[0]].shape
+        # the map and the 100 x 5 boxes read, the 100 pooled regions written (batch 2, fp32)
+        assert kernel.work.bytes == (c * h * w + 100 * 5 + numel(net[roi].shape)) * 2 * 4
+        assert e.latency_s > kernel.time_s > 0 and e.roofline_s > 0
