@@ -46,14 +46,14 @@ class Builder:
     def __init__(self, net: Network, prefix: str = "", shares: str | None = None):
         self.net, self.p, self.shares = net, prefix, shares
 
-    def _add(self, name: str, layer, x: str) -> str:
+    def add_weighted(self, name: str, layer, x: str) -> str:
         """A conv or BN: with ``shares``, it reuses the same-named layer's parameters."""
         return self.net.add(self.p + name, layer, x, shares=None if self.shares is None else self.shares + name)
 
     def conv_bn(self, name: str, bn: str, x: str, out: int, k: int, stride: int = 1, dilation: int = 1) -> str:
-        x = self._add(name, Conv2d(out_channels=out, kernel_size=k, stride=stride, padding=dilation * (k // 2),
+        x = self.add_weighted(name, Conv2d(out_channels=out, kernel_size=k, stride=stride, padding=dilation * (k // 2),
                                    dilation=dilation, bias=False), x)
-        return self._add(bn, BatchNorm2d(), x)
+        return self.add_weighted(bn, BatchNorm2d(), x)
 
     def relu(self, name: str, x: str) -> str:
         return self.net.add(self.p + name, ReLU(), x)

@@ -71,7 +71,7 @@ SCALES = (("res075", Interp(shrink_factor=4, zoom_factor=3)), ("res05", Interp(s
 def resnet101_aspp(r: Builder, x: str, classes: int) -> str:
     """One scale: the dilated ResNet-101 (pool1 padded by 1) and the ASPP sum."""
     y = r.stages(r.stem(x, pool_padding=1), RESNET101)
-    scores = [r._add(f"aspp.fc1_voc12_c{i}", Conv2d(out_channels=classes, kernel_size=3, padding=rate, dilation=rate), y)
+    scores = [r.add_weighted(f"aspp.fc1_voc12_c{i}", Conv2d(out_channels=classes, kernel_size=3, padding=rate, dilation=rate), y)
               for i, rate in enumerate(RATES)]
     return r.net.add(f"{r.p}aspp.fc1_voc12", Add(), scores)
 
