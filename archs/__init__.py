@@ -19,6 +19,7 @@ from archs import bn_inception, dpn, inception_v4, xception  # noqa: F401  (regi
 from archs import densenet, googlenet, inception_v3, mnasnet  # noqa: F401  (registers)
 from archs import efficientnet, ghostnet, mobilenet_v3, regnet  # noqa: F401  (registers)
 from archs import nasnet, polynet, textcnn  # noqa: F401  (registers)
+from archs import deeplab, fcn, openpose, rcnn, ssd  # noqa: F401  (registers)
 
 
 def build(name: str, **options: Any) -> Network:

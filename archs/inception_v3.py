@@ -114,7 +114,7 @@ def aux_logits(net: Network, x: str, classes: int, res: int) -> None:
     (and counts its params) at any size.  There calc pools the map adaptively to 5x5, the size
     the head has at 299, and notes it: the head is training-only, so only its params count."""
     t = {"train_only": True}
-    m = net[x].shape[1]
+    m = net.spatial_size(x)[0]  # the head's layers depend on it: the structure reads the input size
     if m >= AUX_MIN_MAP:
         p = net.add("AuxLogits.pool", AvgPool2d(kernel_size=5, stride=3, impl="functional"), x, **t)
     else:

@@ -105,9 +105,11 @@ def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[
     analyses: dict[tuple, Any] = {}  # one analysis per configuration, shared by its entries
     for p in selected:
         spec = get_arch(p.arch)
-        key = (p.arch, tuple(sorted(p.resolved.items())))
+        # feature memory is read under the entry's own convention (its memory rules need the graph)
+        under = p.convention if p.quantity == "feature_memory" else "macs"
+        key = (p.arch, tuple(sorted(p.resolved.items())), under)
         if key not in analyses:
-            analyses[key] = analyze(spec.build(**p.resolved))
+            analyses[key] = analyze(spec.build(**p.resolved), convention=under)
         results.append(judge(p, lambda c, spec=spec: spec.build(**c), analyses[key]))
     findings = self_consistency(selected)
     for t in tables:
@@ -115,6 +117,7 @@ def run_check(entries: list[Published], tables: list[dict], get_arch: Callable[[
             findings += stage_table_findings(t)
     summary = {v: sum(r["verdict"] == v for r in results) for v in ("agrees", "explained", "disagrees")}
     summary["unverified"] = sum(r["verdict"] == "explained" and not r["verified"] for r in results)
+    summary["fitted"] = sum(bool(r.get("fitted")) for r in results)
     summary["inconsistencies"] = len(findings)
     summary["unexplained_inconsistencies"] = sum(not f["explained"] for f in findings)
     return {"entries": results, "inconsistencies": findings, "summary": summary}

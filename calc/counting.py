@@ -14,6 +14,7 @@ from calc.memory import peak_live_elements
 TOTAL_KEYS = (
     "params", "macs", "flops", "activations", "feature_memory_bytes",
     "peak_memory_bytes", "param_memory_bytes", "memory_traffic_bytes", "convention_params",
+    "convention_feature_memory_bytes",
 )
 QUANTITIES = ("params", "macs", "flops")
 
@@ -38,6 +39,9 @@ class LayerCost:
     param_counts: dict[str, int]  # its parameters by kind (weights, bias, affine ...)
     convention_params: int  # params as the convention counts them (= params for most)
     shares: str | None = None  # the layer whose parameters this one reuses (they are counted there)
+    #: the output's elements in the convention's feature memory (= activations unless it has
+    #: memory rules: an in-place ReLU 0, a kept dropout's mask and output 2 x)
+    convention_activations: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {
@@ -92,6 +96,17 @@ def _convention(convention: str | Convention) -> Convention:
     return convention if isinstance(convention, Convention) else get_convention(convention)
 
 
+def in_place_inputs(net: Network) -> set[str]:
+    """The layers whose (first) input feeds no other layer: an op that may overwrite it (a
+    convention's "in_place" memory rule; autonn's ReLU short-circuit, ``Net/optimizeVars.m``)."""
+    readers: dict[str, int] = {}
+    for node in net.layers():
+        if not node.train_only:
+            for src in set(node.inputs):
+                readers[src] = readers.get(src, 0) + 1
+    return {n.name for n in net.layers() if n.inputs and readers.get(n.inputs[0]) == 1}
+
+
 def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> Analysis:
     """Count params, MACs, FLOPs (under ``convention``) and memory for ``batch``
     inputs of element type ``dtype``."""
@@ -102,6 +117,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     flops_rule = get_convention("flops")
     layers: list[LayerCost] = []
     uncounted: dict[str, int] = {}
+    in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
     train_only = {"layers": 0, "params": 0}
     elems = {INPUT: numel(net.input_shape)}
     for node in net.layers():
@@ -131,7 +147,8 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             traffic = 0
         else:  # each use reads its weights, shared or not
             read = params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS)
-            traffic = (sum(elems[s] for s in node.inputs) * batch + out) * width + read * width
+            traffic = (sum(elems[s] for i, s in enumerate(node.inputs) if i not in layer.shape_only_inputs)
+                       * batch + out) * width + read * width
         layers.append(LayerCost(
             name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
             output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
@@ -140,6 +157,8 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             counts=counts if batch == 1 else {k: v * batch for k, v in counts.items()}, param_counts=param_counts,
             convention_params=params if conv.param_rules is None else conv.params(layer.op, param_counts, params),
             shares=node.shares,
+            convention_activations=out if in_place_ok is None else
+            out * conv.output_weight(layer.op, node.name in in_place_ok),
         ))
     totals = {
         "params": sum(c.params for c in layers),
@@ -152,6 +171,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     totals["param_memory_bytes"] = totals["params"] * width
     totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
     totals["convention_params"] = sum(c.convention_params for c in layers)
+    totals["convention_feature_memory_bytes"] = sum(c.convention_activations or 0 for c in layers) * width
     notes = list(net.notes)
     sharers = [n for n in net.layers() if n.shares is not None]
     if sharers:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from calc.errors import CalcError, ShapeError
 from calc.layers.base import PARAM_KINDS, Layer, Shape, fmt_shape
+from calc.resolution import spatial
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -70,7 +71,10 @@ class Network:
         self.reads_spatial = False
         #: the options a spec file's layers read (None: unknown, a Python builder)
         self.read_options: frozenset[str] | None = None
-        self.input_shape = tuple(int(d) for d in self.input_shape)
+        try:  # (C, res, res) with res an H x W resolution is C x H x W (calc.resolution)
+            self.input_shape = tuple(int(d) for d in spatial(tuple(self.input_shape)))
+        except (TypeError, ValueError) as e:
+            raise CalcError(f"network input must be a positive CxHxW shape, received {self.input_shape} ({e})") from None
         if len(self.input_shape) != 3 or min(self.input_shape) < 1:
             raise CalcError(f"network input must be a positive CxHxW shape, received {self.input_shape}")
         self._nodes: dict[str, Node] = {}

@@ -2,11 +2,12 @@
 
 A sweep varies an architecture's options.  Most of them change the structure (a width
 multiplier changes every channel count), so each of their combinations is built once.
-One kind does not: an option that is only the side of a square input (``res``:
-:attr:`~calc.registry.Option.input_only`).  For those, one structure serves every value,
+One kind does not: an option that is only the input's spatial size (``res``, a side or
+``HxW``: :attr:`~calc.registry.Option.input_only`).  For those, one structure serves every value,
 and :func:`evaluate` counts all of them at once by running the layers' own closed forms
 (``output_shape``, ``counts``, ``param_counts``: the formulas ``calc arch`` uses) on
-*symbolic* sizes: each distinct spatial size is a symbol holding the numpy array of its
+*symbolic* sizes: the input's heights and widths are a symbol each (one symbol when every
+point is square), each distinct spatial size is a symbol holding the numpy array of its
 values over the grid, and every count is an integer polynomial in those symbols (a conv's
 MACs are ``C_out x C_in/g x kh x kw x h x w``), built with Python ints and evaluated on
 the arrays once at the end.  A closed form that is not arithmetic (a window formula, a
@@ -29,12 +30,13 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from calc.counting import TOTAL_KEYS, analyze
+from calc.counting import TOTAL_KEYS, analyze, in_place_inputs
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
 from calc.graph import INPUT, Network
 from calc.layers.base import PARAM_KINDS, numel
 from calc.memory import peak_live
+from calc.resolution import sides as res_sides
 
 #: int64 arrays are used only while the bound on every number stays below this
 SAFE = 2**59
@@ -191,12 +193,13 @@ class Poly:
         return found
 
 
-def evaluate(net: Network, sizes: Sequence[int], *, batch: int = 1, dtype: str = "fp32",
+def evaluate(net: Network, sizes: Sequence[Any], *, batch: int = 1, dtype: str = "fp32",
              convention: Any = "macs") -> list[dict[str, int] | None]:
-    """The totals of :func:`calc.counting.analyze` for ``net``'s structure with a square
-    input of each side in ``sizes`` (``None`` for a point this path cannot vouch for: count
-    it on its own).  ``net`` must be a structure that does not depend on its input size (see
-    the module docstring)."""
+    """The totals of :func:`calc.counting.analyze` for ``net``'s structure with an input of
+    each resolution in ``sizes`` (a side, square, or an ``HW``; ``None`` for a point this path
+    cannot vouch for: count it on its own).  The heights and the widths are a symbol each
+    (one and the same symbol when every point is square).  ``net`` must be a structure that
+    does not depend on its input size (see the module docstring)."""
     import numpy as np
 
     from calc.counting import _convention
@@ -205,8 +208,9 @@ def evaluate(net: Network, sizes: Sequence[int], *, batch: int = 1, dtype: str =
     if not sizes:
         return []
     symbols = Sizes()
+    hs, ws = zip(*(res_sides(v) for v in sizes))
     try:
-        found = _totals(net, symbols, symbols.symbol(list(sizes)), batch, dtype, conv)
+        found = _totals(net, symbols, (symbols.symbol(list(hs)), symbols.symbol(list(ws))), batch, dtype, conv)
     except (_NotVectorizable, TypeError):
         return [None] * len(sizes)
     columns = {k: found[k].tolist() for k in TOTAL_KEYS}
@@ -217,17 +221,18 @@ def evaluate(net: Network, sizes: Sequence[int], *, batch: int = 1, dtype: str =
             for i, bad in enumerate(invalid.tolist())]
 
 
-def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, conv) -> dict[str, Any]:
-    """The totals of ``net`` with a square input of side ``side`` (a symbol), as arrays."""
+def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dtype: str, conv) -> dict[str, Any]:
+    """The totals of ``net`` with an input of height and width ``hw`` (symbols), as arrays."""
     import numpy as np
 
     from calc.errors import ShapeError
 
     width = dtype_bytes(dtype)
-    shapes: dict[str, tuple] = {INPUT: (net.input_shape[0], side, side)}
+    shapes: dict[str, tuple] = {INPUT: (net.input_shape[0], *hw)}
     elems: dict[str, Any] = {INPUT: numel(shapes[INPUT])}
     total = {k: {} for k in ("params", "macs", "flops", "activations", "moved", "moved_params",
-                             "convention_params")}
+                             "convention_params", "convention_activations")}
+    in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
 
     def add(key: str, p: Any) -> None:
         acc = total[key]
@@ -265,19 +270,25 @@ def _totals(net: Network, symbols: Sizes, side: Poly, batch: int, dtype: str, co
             if not (isinstance(v, int) and v == 0):
                 add("flops", v * w)
         add("activations", n)
+        if in_place_ok is not None:
+            add("convention_activations", n * conv.output_weight(layer.op, node.name in in_place_ok))
         if not layer.aliases_input:
-            for s in node.inputs:
-                add("moved", elems[s])
+            for i, s in enumerate(node.inputs):
+                if i not in layer.shape_only_inputs:
+                    add("moved", elems[s])
             add("moved", n)
             add("moved_params", params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS))
     if conv.param_rules is None:
         total["convention_params"] = total["params"]
+    if in_place_ok is None:
+        total["convention_activations"] = total["activations"]
     # scale each polynomial by the batch and the element width before evaluating it, so
     # the overflow bound covers the numbers printed
     scaled = {"params": ("params", 1), "param_memory_bytes": ("params", width), "macs": ("macs", batch),
               "flops": ("flops", batch), "activations": ("activations", batch),
               "feature_memory_bytes": ("activations", batch * width),
-              "convention_params": ("convention_params", 1)}
+              "convention_params": ("convention_params", 1),
+              "convention_feature_memory_bytes": ("convention_activations", batch * width)}
     polys = {k: Poly(symbols, {m: c for m, c in v.items() if c}) for k, v in total.items()}
     out = {key: symbols.value(polys[k] * f) for key, (k, f) in scaled.items()}
     out["memory_traffic_bytes"] = symbols.value(polys["moved"] * (batch * width) + polys["moved_params"] * width)
@@ -335,17 +346,18 @@ def varies_fastest(arch: Any, axes: dict[str, list[Any]], key: str) -> bool:
     return bool(found) and found[-1] == key
 
 
-def _vectorized(arch, fixed: dict, key: str, values: list[int], batch, dtype, convention) -> list:
+def _vectorized(arch, fixed: dict, key: str, values: list[Any], batch, dtype, convention) -> list:
     """Totals for each value of the input-size option ``key`` on one structure, or None
     where the point must be counted on its own."""
-    v = max(values)  # evaluate() builds on the largest size (it bounds the others)
+    # the structure is built once, at the resolution least likely to vanish
+    v = max(values, key=lambda r: (min(res_sides(r)), res_sides(r)))
     try:
         ref = arch.build(**fixed, **{key: v})
     except CalcError:
         return [None] * len(values)
     if ref.reads_spatial or (ref.read_options is not None and key in ref.read_options):
         return [None] * len(values)
-    if ref.input_shape[1:] != (v, v):  # the option is not the input's side after all
+    if ref.input_shape[1:] != res_sides(v):  # the option is not the input's size after all
         return [None] * len(values)
     return evaluate(ref, values, batch=batch, dtype=dtype, convention=convention)
 

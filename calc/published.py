@@ -41,19 +41,37 @@ Methods (each is something a source demonstrably did, never a fudge factor):
                           pads it with zeros (N < 0: rounded to 10^-N);
 ``rho_from_res: R``       the source scaled its count at resolution R by
                           ``(res / R) ** 2``, the resolution multiplier rule,
-                          which wrongly scales resolution-independent layers.
+                          which wrongly scales resolution-independent layers;
+``shared_per_use: true``  the source stores a shared parameter once per layer that
+                          uses it (an importer that gives every layer its own copy).
+
+Memory figures (``param_memory``, ``feature_memory``) are fp32 bytes per sample under the
+entry's convention: its params (``[NAME.params]``) and its feature memory
+(``[NAME.memory]``), in binary units (KiB, MiB, GiB, TiB).  ``autoscale: true`` says the
+source picks the unit by the value's magnitude before it rounds (convnet-burden's
+``readableMemory`` and ``readableFlops``: the largest power of 1024, or 1000, that the value
+reaches, then ``%.0f``, an exact tie rounded to even): such a number agrees only if calc's
+value lands in the printed unit too.
+
+A number that depends on the input image (the regions an image's proposals yield) has the
+reason ``input_dependent``: its method states the configuration that reproduces it (``config:
+{rois: N}``), and the verdict says it was fitted.  A number no rule reproduces, whose cause is
+not known, has the reason ``unexplained`` and stays ``disagrees``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from calc.counting import Analysis, analyze
 from calc.errors import CalcError
 from calc.graph import Network
 
-UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
+UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+         "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+#: the units an autoscaling printer chooses among, by base (1000: counts, 1024: bytes)
+SCALES = {1000: ("", "k", "M", "G", "T"), 1024: ("", "KiB", "MiB", "GiB", "TiB")}
 REASONS = {
     "rounding": "the source truncates or rounds up",
     "bn_excluded": "the source leaves BatchNorm parameters out",
@@ -66,9 +84,14 @@ REASONS = {
     "nominal": "a nominal budget level, not a count",
     "reimplementation": "the source's own re-implementation, whose configuration is unpublished",
     "unknown_configuration": "the source does not say which configuration it measured, and no source of it is known",
+    "input_dependent": "the number depends on the input image (how many regions its proposals yield), which the "
+                       "source does not print; the method states the configuration that reproduces it (fitted)",
+    "unexplained": "no known rule reproduces it; the explanation says what is known (it stays a disagreement)",
 }
 UNVERIFIABLE = {"typo", "inconsistent", "nominal", "reimplementation", "unknown_configuration"}
-QUANTITIES = ("params", "macs", "flops")
+QUANTITIES = ("params", "macs", "flops", "param_memory", "feature_memory")
+#: the quantities that are fp32 bytes
+MEMORY = ("param_memory", "feature_memory")
 VERDICTS = ("agrees", "explained", "disagrees")
 
 
@@ -86,6 +109,8 @@ class Published:
     explanation: str = ""
     #: the document the number is printed in (for self-consistency checks); default: source
     document: str = ""
+    #: the source chose the unit by the value's magnitude (see the module docstring)
+    autoscale: bool = False
     #: the full configuration (every declared option), set by :func:`resolve`
     resolved: dict[str, Any] | None = field(default=None, compare=False)
     #: where the entry is written (for error messages)
@@ -116,11 +141,20 @@ class Published:
         if p.reason in UNVERIFIABLE and p.method:
             raise CalcError(f"{where}: reason {p.reason!r} cannot have a method")
         unknown = set(p.method) - {"rounding", "exclude_ops", "exclude_names", "exclude_bias", "decimals",
-                                   "rho_from_res", "config"}
+                                   "rho_from_res", "config", "shared_per_use"}
         if unknown:
             raise CalcError(f"{where}: unknown method key(s) {', '.join(sorted(unknown))}")
         if p.method.get("rounding", "round") not in ("round", "floor", "ceil"):
             raise CalcError(f"{where}: rounding must be round, floor or ceil")
+        if p.reason == "input_dependent" and "config" not in p.method:
+            raise CalcError(f"{where}: reason input_dependent needs a method config (the configuration that reproduces it)")
+        if p.reason == "unexplained" and p.method:
+            raise CalcError(f"{where}: reason unexplained cannot have a method (it would explain it)")
+        if (p.quantity in MEMORY) != (p.unit in ("KiB", "MiB", "GiB", "TiB")):
+            raise CalcError(f"{where}: {p.quantity} takes {'a binary unit (KiB, MiB, GiB, TiB)' if p.quantity in MEMORY else 'a count unit'}, "
+                            f"received {p.unit!r}")
+        if p.autoscale and p.unit not in SCALES[1024 if p.quantity in MEMORY else 1000]:
+            raise CalcError(f"{where}: autoscale needs one of the units {SCALES[1024 if p.quantity in MEMORY else 1000]}")
         return p
 
     def matches(self, arch: str, config: dict[str, Any]) -> bool:
@@ -154,9 +188,56 @@ def counted_under(p: Published) -> str:
     convention that counts the true params, are the same under every convention)."""
     from calc.conventions import get_convention
 
-    if p.quantity == "flops" or (p.quantity == "params" and get_convention(p.convention).param_rules is not None):
+    conv = get_convention(p.convention)
+    if p.quantity == "flops" or (p.quantity in ("params", "param_memory") and conv.param_rules is not None) \
+            or (p.quantity == "feature_memory" and conv.memory_rules is not None):
         return p.convention
     return ""
+
+
+def per_sample(a: Analysis, p: Published, skip=None) -> int:
+    """``p``'s quantity for one input of ``a``, under ``p``'s convention; memory as fp32 bytes."""
+    if p.quantity == "param_memory":
+        return a.per_sample("params", p.convention, skip) * 4
+    if p.quantity == "feature_memory":
+        if skip is not None:
+            raise CalcError(f"{p.where}: exclude_ops and exclude_names do not apply to feature memory")
+        return _feature_elements(a, p.convention) * 4
+    return a.per_sample(p.quantity, p.convention, skip)
+
+
+def _feature_elements(a: Analysis, convention: str) -> int:
+    """The convention's feature memory, in elements per sample (re-read from ``a`` only when
+    ``a`` was counted under it: the memory rules need the graph)."""
+    if a.convention.name != convention:
+        raise RuntimeError("feature memory is read from an analysis under the entry's own convention")
+    return sum(c.convention_activations or 0 for c in a.layers) // a.batch
+
+
+def _shared_per_use(net: Network, convention: str) -> int:
+    """Params under ``convention`` with every use of a shared parameter counted (each layer's
+    full ``param_counts``, not less what it reuses)."""
+    from calc.conventions import get_convention
+    from calc.layers.base import PARAM_KINDS
+
+    conv = get_convention(convention)
+    total = 0
+    for node in net.layers():
+        full = node.layer.param_counts(net.input_shapes(node))
+        total += conv.params(node.layer.op, full, sum(full.get(k, 0) for k in PARAM_KINDS))
+    return total
+
+
+def autoscaled(value: Decimal, base: int, rounding: str = "half_even") -> tuple[str, str]:
+    """``value`` as an autoscaling printer writes it: the largest unit of ``base`` (1000 or
+    1024) the value reaches, then rounded to an integer.  convnet-burden's ``num2str(x, '%.0f')``
+    rounds an exact tie to even, as C's printf does: its SSD512 report prints the 36.5 GiB and
+    328.5 GiB of the relu4_3 features at 512 and 1536 (batch 128) as "36 GB" and "328 GB"."""
+    units = SCALES[base]
+    place = 0
+    while place + 1 < len(units) and value >= Decimal(base) ** (place + 1):
+        place += 1
+    return _as_printed(value / Decimal(base) ** place, "0", rounding), units[place]
 
 
 def _skip(exclude_ops: tuple[str, ...], exclude_names: tuple[str, ...]):
@@ -169,7 +250,7 @@ def _as_printed(value: Decimal, printed: str, rounding: str, decimals: int | Non
     if decimals is None:
         decimals = len(printed.split(".")[1]) if "." in printed else 0
     step = Decimal(1).scaleb(-decimals)
-    mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP}[rounding]
+    mode = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}[rounding]
     return str(value.quantize(step, rounding=mode))
 
 
@@ -185,9 +266,11 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network],
         analysis = analyze(build(config))
     elif analysis.config != config:
         raise RuntimeError(f"{p.where}: the analysis is of {analysis.config}, the entry of {config}")
-    exact = analysis.per_sample(p.quantity, p.convention)
+    if p.quantity == "feature_memory" and analysis.convention.name != p.convention:
+        analysis = analyze(build(config), convention=p.convention)  # the memory rules need the graph
+    exact = per_sample(analysis, p)
     scale = Decimal(UNITS[p.unit])
-    plain = _as_printed(Decimal(exact) / scale, p.printed, "round")
+    plain = _printed_as(Decimal(exact), p, "round")
     printed = Decimal(p.printed) * scale
     result = {
         "arch": p.arch, "config": p.config, "quantity": p.quantity, "convention": p.convention,
@@ -203,11 +286,17 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network],
         return {**result, "verdict": "explained", "verified": False, "explanation": p.explanation}
     m = p.method
     skip = _skip(tuple(m.get("exclude_ops", ())), tuple(m.get("exclude_names", ())))
-    a = analyze(build({**config, **m["config"]})) if "config" in m else analysis
-    value = Decimal(a.per_sample(p.quantity, p.convention, skip))
+    under = p.convention if p.quantity == "feature_memory" else "macs"
+    a = analyze(build({**config, **m["config"]}), convention=under) if "config" in m else analysis
+    value = Decimal(per_sample(a, p, skip))
+    if m.get("shared_per_use"):
+        if p.quantity not in ("params", "param_memory"):
+            raise CalcError(f"{p.where}: shared_per_use applies to params, not {p.quantity}")
+        value = Decimal(_shared_per_use(build({**config, **m.get("config", {})}), p.convention)
+                        * (4 if p.quantity == "param_memory" else 1))
     if "rho_from_res" in m:
         ref = analyze(build({**config, **m.get("config", {}), "res": m["rho_from_res"]}))
-        value = Decimal(ref.per_sample(p.quantity, p.convention, skip)) \
+        value = Decimal(per_sample(ref, p, skip)) \
             * (Decimal(config["res"]) / Decimal(m["rho_from_res"])) ** 2
     if m.get("exclude_bias"):
         if p.quantity != "params":
@@ -218,13 +307,29 @@ def judge(p: Published, build: Callable[[dict[str, Any]], Network],
         step = Decimal(1).scaleb(-m["decimals"])
         if Decimal(p.printed) == Decimal(p.printed).quantize(step):
             target = str(Decimal(p.printed).quantize(step))
-    by_method = _as_printed(value / scale, target, m.get("rounding", "round"), m.get("decimals")) if m else None
+    by_method = None
+    if m and p.autoscale:
+        by_method = _printed_as(value, p, m.get("rounding", "round"))
+    elif m:
+        by_method = _as_printed(value / scale, target, m.get("rounding", "round"), m.get("decimals"))
     if by_method is not None and "decimals" in m and m["decimals"] < 0:
         by_method = str(Decimal(by_method).quantize(Decimal(1)))
         target = str(Decimal(target).quantize(Decimal(1)))
     verdict = "explained" if by_method == target else "disagrees"
+    fitted = {"fitted": True} if p.reason == "input_dependent" and verdict == "explained" else {}
     return {**result, "verdict": verdict, "verified": verdict == "explained", "by_method": by_method,
-            "compared_to": target, "explanation": p.explanation}
+            "compared_to": target, "explanation": p.explanation, **fitted}
+
+
+def _printed_as(value: Decimal, p: Published, rounding: str) -> str:
+    """``value`` (base units) as ``p``'s source prints it: at the printed precision in the
+    printed unit, or, autoscaled, the integer in the unit the value reaches ("819 MiB"
+    where 1 GiB is printed)."""
+    if not p.autoscale:
+        return _as_printed(value / Decimal(UNITS[p.unit]), p.printed, rounding)
+    digits, unit = autoscaled(value, 1024 if p.quantity in MEMORY else 1000,
+                              "half_even" if rounding == "round" else rounding)
+    return digits if unit == p.unit else f"{digits} {unit}"
 
 
 def load(text: str, where: str) -> list[Published]:

@@ -187,13 +187,18 @@ def receptive_fields(net: Network) -> ReceptiveFields:
     fields: dict[str, Field | None] = {INPUT: Field(one, one, hw, ((0, hw[0] - 1), (0, hw[1] - 1)))}
     unknown: dict[str, str] = {}
     for node in net.layers():
-        ins = [fields[s] for s in node.inputs]
+        read = [s for i, s in enumerate(node.inputs) if i not in node.layer.shape_only_inputs]
+        ins = [fields[s] for s in read]
+        if not read:  # its inputs give it their sizes only (prior boxes): no pixels behind it
+            fields[node.name] = None
+            unknown[node.name] = f"{node.layer.op} reads its inputs' sizes only (at {node.name})"
+            continue
         if any(f is None for f in ins):
             fields[node.name] = None
-            unknown[node.name] = next(unknown[s] for s in node.inputs if fields[s] is None)
+            unknown[node.name] = next(unknown[s] for s in read if fields[s] is None)
             continue
-        shapes = [net[s].shape for s in node.inputs]
-        window = node.layer.rf_window(shapes)
+        window = node.layer.rf_window([net[s].shape for s in node.inputs])
+        shapes = [net[s].shape for s in read]
         f = ins[0]
         if window is IDENTITY and len(ins) == 1 and (len(node.shape) != 3 or f.whole or node.shape[1:] == f.grid):
             fields[node.name] = f  # element-wise layers and views: the field of their input

@@ -16,20 +16,22 @@ from typing import Any, Callable
 
 from calc.errors import CalcError, did_you_mean
 from calc.graph import Network
+from calc.resolution import HW, RESOLUTION_FORM, resolution  # noqa: F401  (HW: the value of a non-square RES)
 
 
 @dataclass(frozen=True)
 class Option:
     name: str
-    kind: type  # int, float or str
+    kind: Any  # int, float, str, or calc.resolution.resolution (a side, or HxW)
     default: Any
     help: str
     choices: tuple[Any, ...] | None = None
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
-    #: the option is the side of a square input (C x v x v) and changes nothing else, so
-    #: calc.grid can count every value of it at once on one structure
+    #: the option is the input's spatial size (a side, or H x W for a ``resolution`` kind:
+    #: C x v x v, C x h x w) and changes nothing else, so calc.grid can count every value of
+    #: it at once on one structure
     input_only: bool = False
 
     def with_default(self, default: Any, **changes: Any) -> "Option":
@@ -40,7 +42,8 @@ class Option:
             return "|".join(str(c) for c in self.choices)
         lo = "-inf" if self.min is None else f"{self.min:g}"
         hi = "inf" if self.max is None else f"{self.max:g}"
-        return f"{'(' if self.min_exclusive else '['}{lo}, {hi}]"
+        span = f"{'(' if self.min_exclusive else '['}{lo}, {hi}]"
+        return f"{span} or HxW" if self.kind is resolution else span
 
     def validate(self, arch: str, value: Any) -> Any:
         where = f"{arch}: option --{self.name}"
@@ -49,20 +52,24 @@ class Option:
                 raise ValueError
             value = self.kind(value)
         except (TypeError, ValueError):
-            raise CalcError(f"{where} must be {self.kind.__name__}, received {value!r}") from None
+            what = RESOLUTION_FORM if self.kind is resolution else self.kind.__name__
+            raise CalcError(f"{where} must be {what}, received {value!r}") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise CalcError(f"{where} must be a finite number, received {value!r}")
         if self.choices is not None and value not in self.choices:
             raise CalcError(f"{where} must be one of {self.describe()}, received {value!r}")
-        if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
-            raise CalcError(f"{where} must be in {self.describe()}, received {value!r}")
-        if self.max is not None and value > self.max:
-            raise CalcError(f"{where} must be in {self.describe()}, received {value!r}")
+        shown = str(value) if isinstance(value, HW) else repr(value)
+        for side in (value if isinstance(value, HW) else (value,)):  # H x W: each side
+            if self.min is not None and (side < self.min or (self.min_exclusive and side == self.min)):
+                raise CalcError(f"{where} must be in {self.describe()}, received {shown}")
+            if self.max is not None and side > self.max:
+                raise CalcError(f"{where} must be in {self.describe()}, received {shown}")
         return value
 
 
 ALPHA = Option("alpha", float, 1.0, "width multiplier", min=0.0, max=4.0, min_exclusive=True)
-RES = Option("res", int, 224, "input resolution (square)", min=1, max=8192, input_only=True)
+RES = Option("res", resolution, 224, "input resolution: a side (square) or HxW (600x850)", min=1, max=8192,
+             input_only=True)
 CLASSES = Option("classes", int, 1000, "classifier outputs", min=1, max=1_000_000)
 
 

@@ -226,7 +226,10 @@ class _Step:
         else:
             trained = (layer.params(self.net.input_shapes(node)) > 0 and node.name not in self.frozen
                        and layer.trainable())
-        grads = Grads(tuple(self.requires[s] for s in node.inputs), trained)
+        # no gradient flows into an input read for its shape only (a crop's reference), nor
+        # through a layer whose output carries none (region proposals, prior boxes)
+        grads = Grads(tuple(self.requires[s] and layer.differentiable and i not in layer.shape_only_inputs
+                            for i, s in enumerate(node.inputs)), trained)
         self.grads[node.name] = grads
         self.requires[node.name] = grads.any
         self.root[node.name] = self.root[node.inputs[0]] if layer.trains_as_view() else node.name

@@ -185,3 +185,34 @@ def test_a_rule_for_an_unknown_layer_type_fails_when_loaded():
     bad["x"]["rules"] = {"ReLU@method": {"elems": 1}}
     with pytest.raises(CalcError, match="unknown invocation 'method'"):
         parse_conventions(bad, "test.toml")
+
+
+def test_memory_rules_are_checked_when_loaded():
+    from calc.conventions import parse_conventions
+
+    base = {"title": "", "summary": "", "source": "", "sees": ["module"], "rules": {}}
+    with pytest.raises(CalcError, match="memory 'ReLu': unknown layer type; did you mean 'ReLU'"):
+        parse_conventions({"x": {**base, "memory": {"ReLu": "in_place"}}}, "test.toml")
+    with pytest.raises(CalcError, match="a whole number of tensors >= 0 or 'in_place', received 1.5"):
+        parse_conventions({"x": {**base, "memory": {"Dropout": 1.5}}}, "test.toml")
+    c = parse_conventions({"x": {**base, "memory": {"ReLU": "in_place", "Dropout": 2}}}, "test.toml")["x"]
+    assert (c.output_weight("ReLU", True), c.output_weight("ReLU", False), c.output_weight("Dropout", False),
+            c.output_weight("Conv2d", True)) == (0, 1, 2, 1)
+
+
+def test_a_relu_whose_input_feeds_another_layer_is_not_in_place():
+    # autonn's optimizeVars: a ReLU short-circuits only when no other layer reads its input
+    from calc.counting import analyze
+    from calc.graph import Network
+    from calc.layers import Add, Conv2d, ReLU
+
+    net = Network("n", (4, 8, 8))
+    c = net.add("conv", Conv2d(out_channels=4, kernel_size=1), "input")
+    r = net.add("relu", ReLU(), c)
+    net.add("add", Add(), [c, r])
+    a = analyze(net, convention="burden")
+    assert [l.convention_activations for l in a.layers] == [256, 256, 256]
+    net2 = Network("n", (4, 8, 8))
+    net2.add("conv", Conv2d(out_channels=4, kernel_size=1), "input")
+    net2.add("relu", ReLU())
+    assert [l.convention_activations for l in analyze(net2, convention="burden").layers] == [256, 0]

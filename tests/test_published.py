@@ -22,6 +22,10 @@ def test_packaged_entries_agree_or_are_explained(entry):
         # a documented disagreement (He et al. Table 1, ResNet-50): calc says so, never forces it
         assert v["verdict"] == "disagrees" and not entry.reason
         return
+    if entry.reason == "unexplained":
+        # a documented unknown (OpenPose's feature memory): it stays a disagreement, with its reason
+        assert v["verdict"] == "disagrees" and not entry.method
+        return
     if not entry.reason:
         assert v["verdict"] == "agrees", v
         return
@@ -168,3 +172,60 @@ def test_rows_name_the_convention_they_are_counted_under():
     assert by[("flops", "seed 004")]["counted_under"] == "paddle"
     assert by[("params", "seed 004")]["counted_under"] == "paddle"   # model_stat's PARAMs
     assert by[("params", "seed 000")]["counted_under"] == ""          # the true count
+
+
+# ---------------------------------------------------------------------------
+# Memory figures, autoscaled units, fitted counts and documented unknowns (convnet-burden)
+
+def burden_entry(**kw):
+    d = {"arch": "fcn32s_vgg16", "quantity": "feature_memory", "printed": "423", "unit": "MiB", "convention": "burden",
+         "autoscale": True, "source": "test"}
+    return Published.from_dict({**d, **kw}, "test")
+
+
+def test_memory_figures_are_fp32_bytes_in_binary_units():
+    v = verdict_of(burden_entry())
+    assert (v["verdict"], v["exact"]) == ("agrees", 443_164_788)  # 422.63 MiB prints 423 (convnet-burden)
+    assert verdict_of(burden_entry(quantity="param_memory", printed="519"))["exact"] == 4 * 136_152_917
+    # autoscaled: a value that reaches 1 GiB prints in GB, so "423 MB" of a 0.5 GiB map would not agree
+    assert verdict_of(burden_entry(printed="0", unit="GiB"))["computed"] == "423 MiB"
+    with pytest.raises(CalcError, match="takes a binary unit"):
+        burden_entry(unit="M")
+    with pytest.raises(CalcError, match="takes a count unit"):
+        burden_entry(quantity="flops", unit="MiB")
+
+
+def test_fitted_counts_and_documented_unknowns():
+    frcnn = {"arch": "faster_rcnn_vgg16", "quantity": "flops", "printed": "172", "unit": "G"}
+    v = verdict_of(burden_entry(**frcnn, reason="input_dependent", method={"config": {"rois": 80}}, explanation="x"))
+    assert (v["verdict"], v.get("fitted"), v["by_method"]) == ("explained", True, "172")
+    assert verdict_of(burden_entry(**frcnn, reason="input_dependent", method={"config": {"rois": 300}},
+                                   explanation="x"))["verdict"] == "disagrees"
+    with pytest.raises(CalcError, match="needs a method config"):
+        burden_entry(**frcnn, reason="input_dependent", method={"rounding": "floor"}, explanation="x")
+    unknown = verdict_of(burden_entry(printed="424", reason="unexplained", explanation="no rule found"))
+    assert unknown["verdict"] == "disagrees"
+    with pytest.raises(CalcError, match="cannot have a method"):
+        burden_entry(printed="424", reason="unexplained", method={"rounding": "floor"}, explanation="x")
+
+
+def test_shared_parameters_counted_per_use():
+    # DeepLab v2 MSC's three scales share one ResNet-101: MatConvNet's import stores three copies
+    e = burden_entry(arch="deeplab_v2_resnet101", quantity="param_memory", printed="505", reason="variant",
+                     method={"shared_per_use": True}, explanation="x")
+    v = verdict_of(e)
+    assert (v["verdict"], v["exact"], v["by_method"]) == ("explained", 4 * 44_153_876, "505")
+    with pytest.raises(CalcError, match="shared_per_use applies to params"):
+        verdict_of(burden_entry(arch="deeplab_v2_resnet101", quantity="flops", printed="1", unit="T",
+                                reason="variant", method={"shared_per_use": True}, explanation="x"))
+
+
+def test_ties_print_to_even():
+    from decimal import Decimal
+
+    from calc.published import autoscaled
+
+    assert autoscaled(Decimal(36.5 * 2**30), 1024) == ("36", "GiB")     # SSD512's report: "36 GB"
+    assert autoscaled(Decimal(37.5 * 2**30), 1024) == ("38", "GiB")
+    assert autoscaled(Decimal(1023 * 2**20 + 2**19 + 1), 1024) == ("1024", "MiB")  # still below 1 GiB
+    assert autoscaled(Decimal(999), 1000) == ("999", "") and autoscaled(Decimal(172_400_000_000), 1000) == ("172", "G")

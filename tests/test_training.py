@@ -331,7 +331,14 @@ def sample_rules():
                "LRN": dict(size=3), "MaxPool2d": dict(kernel_size=2), "AvgPool2d": dict(kernel_size=2),
                "AdaptiveAvgPool2d": dict(output_size=2), "ChannelSplit": dict(index=0),
                "ChannelSlice": dict(stop=2), "ChannelShuffle": dict(groups=2), "ZeroPad2d": dict(padding=1),
-               "Crop": dict(top=1), "Scale": dict(factor=0.5), "Embedding": dict(num_embeddings=10, embedding_dim=4)}
+               "Crop": dict(top=1), "Scale": dict(factor=0.5), "Embedding": dict(num_embeddings=10, embedding_dim=4),
+               "ConvTranspose2d": dict(out_channels=4, kernel_size=2, stride=2), "Upsample": dict(scale_factor=2),
+               "Interp": dict(zoom_factor=2), "PSROIPool": dict(output_dim=1, group_size=2),
+               "Permute": dict(dims=(0, 2, 3, 1)), "Reshape": dict(shape=(-1, 4)), "PriorBox": dict(min_sizes=(30,)),
+               "DetectionOutput": dict(num_classes=2)}
+    # the layers that do not take one or several C x H x W maps
+    special = {"ROIPool": [(4, 4, 4), (3, 5)], "PSROIPool": [(4, 4, 4), (3, 5)], "PriorBox": [(4, 4, 4), (3, 32, 32)],
+               "Proposal": [(18, 4, 4), (36, 4, 4)], "DetectionOutput": [(16,), (8,), (2, 16)]}
     for name, cls in LAYER_TYPES.items():
         layer = cls(**samples.get(name, {}))
         lo = layer.arity[0]
@@ -340,6 +347,7 @@ def sample_rules():
             ins = [(4, 4, 4), (4, 1, 1)]
         if name == "Embedding":  # a column of token ids
             ins = [(1, 4, 1)]
+        ins = special.get(name, ins)
         out = layer.output_shape(ins)
         yield name, layer, ins, out, Grads((True,) * len(ins), True)
 

@@ -37,13 +37,16 @@ def check(names, source, fmt, verbose):
         "published": f"{r['printed']} {r['unit']}".strip(),
         "calc": f"{r['computed']} {r['unit']}".strip(), "exact": r["exact"],
         "diff": f"{100 * r['difference']:+.2f}%" if r["difference"] is not None else "",
-        "verdict": r["verdict"] + ("*" if r["verdict"] == "explained" and not r["verified"] else ""),
+        "verdict": r["verdict"] + ("*" if r["verdict"] == "explained" and not r["verified"] else "")
+        + (" (fitted)" if r.get("fitted") else ""),
         "reason": r["reason"], "source": r["source"],
     } for r in report["entries"]]
     sm = report["summary"]
+    fitted = f", {sm['fitted']} with a fitted input-dependent count, marked (fitted)" if sm["fitted"] else ""
     footer = [
         f"{len(rows)} published numbers: {sm['agrees']} agree, {sm['explained']} explained "
-        f"({sm['unverified']} by a documented error or unknown in the source, marked *), {sm['disagrees']} disagree",
+        f"({sm['unverified']} by a documented error or unknown in the source, marked *{fitted}), "
+        f"{sm['disagrees']} disagree",
     ]
     if verbose or fmt == "markdown":
         footer += [f"- {r['arch']} {r['quantity']} {r['printed']}: {r['explanation']}"

@@ -28,7 +28,7 @@ DTYPES = tuple(DTYPE_BYTES)
 #: the shorthand flags: (name, click type, help)
 FLAGS = (
     ("alpha", float, "Width multiplier (MobileNet, ShuffleNet scale)."),
-    ("res", int, "Input resolution in pixels (square)."),
+    ("res", str, "Input resolution in pixels: a side (square) or HxW (600x850)."),
     ("groups", int, "Group count (ShuffleNet v1)."),
     ("classes", int, "Classifier outputs (default 1000)."),
     ("variant", str, "Architecture variant (see 'calc list')."),

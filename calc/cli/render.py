@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, Iterable
 
 from calc.counting import Analysis
+from calc.dtypes import dtype_bytes
 from calc.layers.base import fmt_shape
 from calc.units import binary, config_str, grouped, printable, si
 
@@ -79,10 +80,18 @@ def _totals_rows(a: Analysis) -> list[tuple[str, str, str]]:
     rows += [
         ("activations (elements)", si(t["activations"]), grouped(t["activations"])),
         ("feature memory", binary(t["feature_memory_bytes"]), grouped(t["feature_memory_bytes"])),
+    ]
+    if conv.memory_rules is not None:  # the convention's own definition, beside calc's
+        rows.append((f"feature memory [{conv.name}]", binary(t["convention_feature_memory_bytes"]),
+                     grouped(t["convention_feature_memory_bytes"])))
+    rows += [
         ("peak live activations", binary(t["peak_memory_bytes"]), grouped(t["peak_memory_bytes"])),
         ("parameter memory", binary(t["param_memory_bytes"]), grouped(t["param_memory_bytes"])),
-        ("memory traffic", binary(t["memory_traffic_bytes"]), grouped(t["memory_traffic_bytes"])),
     ]
+    if conv.param_rules is not None and t["convention_params"] != t["params"]:
+        held = t["convention_params"] * dtype_bytes(a.dtype)
+        rows.append((f"parameter memory [{conv.name}]", binary(held), grouped(held)))
+    rows.append(("memory traffic", binary(t["memory_traffic_bytes"]), grouped(t["memory_traffic_bytes"])))
     return rows
 
 

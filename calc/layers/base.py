@@ -37,7 +37,11 @@ Traits of a layer family are class attributes, read by the analyses that care:
 ``reorders_channels``
     it only permutes channels (a channel shuffle);
 ``free_backward``
-    its backward does no arithmetic and keeps no tensor (a residual add, a concat, a view).
+    its backward does no arithmetic and keeps no tensor (a residual add, a concat, a view);
+``shape_only_inputs``
+    the inputs it reads for their shape only (a crop's reference tensor);
+``differentiable``
+    False when its output carries no gradient (region proposals, prior boxes, detections).
 
 A training step (:mod:`calc.training`) asks three more, with :class:`~calc.layers.backward.Grads`
 saying which gradients the layer computes:
@@ -139,6 +143,13 @@ class Layer(BaseModel):
     #: True when the layers of this type reading one tensor are the parts of one op
     #: (``x.chunk(parts, 1)``): in the backward their gradients join, they do not add
     splits_input: ClassVar[bool] = False
+    #: the inputs (by position) the layer reads for their shape only, never their values (a
+    #: crop's reference, the image a prior-box layer sizes its boxes by): they get no gradient,
+    #: no traffic, and add nothing to a receptive field
+    shape_only_inputs: ClassVar[frozenset[int]] = frozenset()
+    #: False when the output carries no gradient (boxes, indices: a proposal or detection
+    #: layer's output), so that nothing before it is trained through it
+    differentiable: ClassVar[bool] = True
 
     @property
     def op(self) -> str:

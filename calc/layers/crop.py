@@ -6,7 +6,7 @@ from pydantic import model_validator
 from calc.errors import ShapeError
 from calc.layers.backward import Grads, Saved
 from calc.layers.spatial import RFWindow
-from calc.layers.base import Impl, Layer, numel, register
+from calc.layers.base import Impl, Layer, fmt_shape, numel, register
 
 
 @register
@@ -28,6 +28,11 @@ class Crop(Layer):
     counts it either way (thop, ptflops and fvcore see no module, patched function or
     traced op with a handle: slicing and ``contiguous`` cost 0, measured).
 
+    With a second input, the *reference*, it crops to the reference's height and width,
+    starting at row ``top`` and column ``left`` (Caffe's ``Crop`` with ``axis: 2`` and an
+    ``offset``, FCN's ``score = Crop(upscore, data)``); ``bottom`` and ``right`` are then
+    what is left over and must not be given.  The reference is read for its shape only.
+
     Backward: the gradient is the output's, zero-padded back to the input's size (no
     arithmetic, nothing saved)."""
 
@@ -37,7 +42,9 @@ class Crop(Layer):
     right: int = 0
     view: bool = True
     impl: Impl = "operator"
+    arity = (1, 2)
     free_backward = True
+    shape_only_inputs = frozenset({1})
 
     @model_validator(mode="after")
     def _check(self):
@@ -54,6 +61,8 @@ class Crop(Layer):
 
     def output_shape(self, inputs):
         c, h, w = self.spatial_input(inputs)
+        if len(inputs) == 2:
+            return (c, *self._to_reference(h, w, inputs[1]))
         dh, dw = self.top + self.bottom, self.left + self.right
         if not isinstance(h, int):  # sizes standing for many (calc.grid): a new size each, <= 0 where empty
             return (c, _less(h, dh), _less(w, dw))
@@ -62,6 +71,22 @@ class Crop(Layer):
             raise ShapeError(f"Crop removes {self.top}+{self.bottom} rows and {self.left}+{self.right} "
                              f"columns of a {h}x{w} map: nothing is left")
         return (c, ho, wo)
+
+    def _to_reference(self, h, w, ref) -> tuple:
+        """The reference's (H, W), once it is known to fit inside the input at the offsets."""
+        if len(ref) != 3:
+            raise ShapeError(f"Crop's reference must be a CxHxW map, received {fmt_shape(ref)}")
+        if self.bottom or self.right:
+            raise ShapeError(f"Crop to a reference takes offsets top and left only; received bottom="
+                             f"{self.bottom}, right={self.right}")
+        rh, rw = ref[1:]
+        if not all(isinstance(v, int) for v in (h, w, rh, rw)):  # sizes standing for many (calc.grid)
+            _fits(h - rh - self.top), _fits(w - rw - self.left)
+            return rh, rw
+        if self.top + rh > h or self.left + rw > w:
+            raise ShapeError(f"Crop to the reference's {rh}x{rw} at offset ({self.top}, {self.left}) needs a "
+                             f"map of at least {self.top + rh}x{self.left + rw}, received {h}x{w}")
+        return rh, rw
 
     def counts(self, inputs, output):
         return {"out": numel(output)}
@@ -76,3 +101,13 @@ class Crop(Layer):
 
 def _less(size, n: int):
     return size if n == 0 else size.map(lambda a: a - n, key=("crop", n))
+
+
+def _fits(left_over) -> None:
+    """With sizes standing for many (calc.grid), the rows or columns left over: a symbol of
+    ``left_over + 1``, which is <= 0 (the point is then counted on its own) where the
+    reference does not fit."""
+    if not isinstance(left_over, int):
+        left_over.map(lambda a: a + 1, key=("crop-fits",))
+    elif left_over < 0:
+        raise ShapeError(f"Crop: the reference does not fit inside the input ({left_over} rows or columns short)")

@@ -5,8 +5,9 @@ from pydantic import model_validator
 
 from typing import ClassVar, Literal
 
+from calc.errors import ShapeError
 from calc.layers.backward import Grads, Saved
-from calc.layers.base import Layer, numel, register
+from calc.layers.base import Layer, fmt_shape, numel, register
 from calc.layers.spatial import IDENTITY
 
 
@@ -31,7 +32,11 @@ class BatchNorm2d(Layer):
         return self.spatial_input(inputs)
 
     def param_counts(self, inputs):
-        return {"affine": 2 * inputs[0][0] if self.affine else 0}
+        """``affine``: gamma and beta; ``affine_moments``: the running mean and variance (2C
+        buffers, not parameters: what a framework that stores them with the weights keeps,
+        MatConvNet's ``moments``)."""
+        c = inputs[0][0]
+        return {"affine": 2 * c if self.affine else 0, "affine_moments": 2 * c}
 
     def counts(self, inputs, output):
         return {"elems": numel(output)}
@@ -53,9 +58,9 @@ class LRN(Layer):
     ``nn.LocalResponseNorm``): ``b_c = a_c / (k + alpha / size * sum of a_j^2 over the
     size channels around c) ** beta``.  No parameters.
 
-    Counts: ``elems`` (outputs), ``window`` (= elems x size, the squared terms summed) and
+    Counts: ``elems`` (outputs), ``window`` (= elems x size, the squared terms summed),
     ``padded`` (= (C + size - 1) x H x W, the zero-padded squares PyTorch's implementation
-    pools over).
+    pools over) and ``positions`` (H x W, for convnet-burden's per-position rule).
 
     Backward, with ``d`` the denominator's base: ``dx_i = dy_i d_i^-beta - (2 alpha beta /
     size) x_i sum_j(dy_j b_j / d_j)`` over the window; ``F.local_response_norm`` is a
@@ -78,7 +83,7 @@ class LRN(Layer):
     def counts(self, inputs, output):
         c, h, w = output
         return {"elems": numel(output), "window": numel(output) * self.size,
-                "padded": (c + self.size - 1) * h * w}
+                "padded": (c + self.size - 1) * h * w, "positions": h * w}
 
     backward_quantities = ("elems", "window")
 
@@ -166,13 +171,29 @@ class SiLU(Activation):
 
 @register
 class Softmax(Layer):
-    """Softmax over the channel (feature) axis.  Backward: ``dx = y * (dy - sum(dy * y))``
-    per row, from the saved output."""
+    """Softmax over the channel (feature) axis, or over another per-sample axis ``dim``
+    (SSD's class scores, ``N x classes``: ``dim=1``).  Backward: ``dx = y * (dy - sum(dy *
+    y))`` per row, from the saved output.  ``rows``: the softmaxes computed (output elements
+    / the axis' length)."""
 
+    dim: int = 0
     backward_quantities = ("elems", "rows")
 
+    @model_validator(mode="after")
+    def _check(self):
+        if self.dim < 0:
+            raise ValueError(f"Softmax dim must be >= 0 (a per-sample axis: 0 is the channels), received {self.dim}")
+        return self
+
+    def output_shape(self, inputs):
+        if len(inputs[0]) <= self.dim:
+            raise ShapeError(f"Softmax over dim {self.dim} needs more than {self.dim} axes, received "
+                             f"{fmt_shape(inputs[0])}")
+        return inputs[0]
+
     def counts(self, inputs, output):
-        return {"elems": numel(output), "rows": numel(output[1:])}
+        d = self.dim
+        return {"elems": numel(output), "rows": numel(output[:d] + output[d + 1:])}
 
     def backward_counts(self, inputs, output, grads: Grads):
         return self.counts(inputs, output) if grads.inputs[0] else {"elems": 0, "rows": 0}

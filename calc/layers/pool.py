@@ -47,9 +47,12 @@ class _Pool2d(Layer):
         return (c, ho, wo)
 
     def counts(self, inputs, output):
+        """``window``: output x kernel area; ``strided``: output x stride area (convnet-burden's
+        "two flops per location" rule, independent of the window)."""
         kh, kw = pair(self.kernel_size)
+        sh, sw = pair(self.effective_stride)
         out = numel(output)
-        return {"in": numel(inputs[0]), "out": out, "window": out * kh * kw}
+        return {"in": numel(inputs[0]), "out": out, "window": out * kh * kw, "strided": out * sh * sw}
 
     def rf_window(self, inputs):
         _, h, w = self.spatial_input(inputs)

@@ -29,7 +29,10 @@ class Add(Layer):
         return inputs[0]
 
     def counts(self, inputs, output):
-        return {"elems": numel(output) * (len(inputs) - 1)}
+        """``elems``: the additions (output x (inputs - 1)); ``out``: the output elements (a
+        sum of any number of inputs written once: convnet-burden's rule)."""
+        n = numel(output)
+        return {"elems": n * (len(inputs) - 1), "out": n}
 
 
 @register
@@ -68,19 +71,36 @@ class Mul(Layer):
 
 @register
 class Concat(Layer):
-    """Concatenation along channels (``torch.cat(xs, 1)``)."""
+    """Concatenation along channels (``torch.cat(xs, 1)``), or along another per-sample axis
+    ``dim`` (``torch.cat(xs, dim + 1)``: SSD joins its prior boxes, ``2 x N`` each, along
+    ``dim=1``).  A copy: no arithmetic."""
 
+    dim: int = 0
     impl: Impl = "functional"
     arity = (2, None)
     free_backward = True  # each input's gradient is a slice of the output's
 
+    @model_validator(mode="after")
+    def _check(self):
+        if self.dim < 0:
+            raise ValueError(f"Concat dim must be >= 0 (a per-sample axis: 0 is the channels), received {self.dim}")
+        return self
+
     def output_shape(self, inputs):
-        if not all(same_dims(s[1:], inputs[0][1:]) for s in inputs[1:]):
-            raise ShapeError(f"Concat needs equal spatial sizes, received {_shapes(inputs)}")
-        return (sum(s[0] for s in inputs),) + inputs[0][1:]
+        d = self.dim
+        if any(len(s) <= d for s in inputs):
+            raise ShapeError(f"Concat along dim {d} needs inputs with more than {d} axes, received {_shapes(inputs)}")
+        if not all(len(s) == len(inputs[0]) and same_dims(s[:d] + s[d + 1:], inputs[0][:d] + inputs[0][d + 1:])
+                   for s in inputs[1:]):
+            what = "spatial sizes" if d == 0 else f"sizes except along dim {d}"
+            raise ShapeError(f"Concat needs equal {what}, received {_shapes(inputs)}")
+        total = inputs[0][d]
+        for s in inputs[1:]:
+            total = total + s[d]
+        return inputs[0][:d] + (total,) + inputs[0][d + 1:]
 
     def rf_window(self, inputs):
-        return IDENTITY
+        return IDENTITY if self.dim == 0 else None  # a join along another axis is no map of pixels
 
 
 @register

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from calc.errors import CalcError, did_you_mean
 from calc.graph import INPUT, Network
 from calc.layers import LAYER_TYPES, Layer
+from calc.resolution import HW
 from calc.spec import expr
 from calc.spec.read import MAX_DEPTH, MAX_LAYERS, MAX_VALUE, Block, LayerItem, Spec, UseItem, _short
 
@@ -341,8 +342,10 @@ class Builder:
             self.globals[name] = self.value(raw, self.top, f"{self.label}: vars.{name}")
         shape = []
         self.recording = False  # what the input shape reads does not shape the structure
-        for i, raw in enumerate(self.spec.input):
-            v = _integral(self.value(raw, self.top, f"{self.label}: input"))
+        values = [_integral(self.value(raw, self.top, f"{self.label}: input")) for raw in self.spec.input]
+        if isinstance(values[1], HW) and values[2] == values[1]:  # an H x W resolution as both sides
+            values[1:] = values[1]
+        for i, v in enumerate(values):
             if type(v) is not int or not 1 <= v <= MAX_VALUE:
                 raise CalcError(f"{self.label}: input [C, H, W]: {'CHW'[i]} must be an integer in "
                                 f"[1, {MAX_VALUE}], received {_short(v)}")

@@ -13,6 +13,7 @@ from typing import Any
 from calc import datafiles
 from calc.errors import CalcError, did_you_mean
 from calc.registry import Architecture, Option
+from calc.resolution import resolution
 from calc.spec import expr
 from calc.graph import INPUT, Network
 from calc.layers import LAYER_TYPES
@@ -35,7 +36,7 @@ USE_KEYS = {"use": ("name", "block", "args", "inputs", "if"),
 STAGES_KEYS = ("columns", "rows", "start")
 BLOCK_KEYS = ("args", "layers", "summary")
 PARAM_KEYS = ("default", "type", "help", "choices", "min", "max", "min_exclusive")
-PARAM_TYPES = {"int": int, "float": float, "str": str}
+PARAM_TYPES = {"int": int, "float": float, "str": str, "resolution": resolution}
 RESERVED_NAMES = (INPUT, "in")
 CONTEXT_VARS = ("in_channels", "in_height", "in_width", "rep")
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/:]*\Z")
@@ -264,7 +265,8 @@ def _parse_params(raw: Any, label: str, arch: str) -> tuple[Option, ...]:
         default = decl["default"]
         if "type" in decl:
             if not isinstance(decl["type"], str) or decl["type"] not in PARAM_TYPES:
-                raise CalcError(f"{where}: type must be int, float or str, received {_short(decl['type'])}")
+                raise CalcError(f"{where}: type must be int, float, str or resolution, received "
+                                f"{_short(decl['type'])}")
             kind = PARAM_TYPES[decl["type"]]
         elif type(default) in (int, float, str):
             kind = type(default)
@@ -300,10 +302,20 @@ def _parse_params(raw: Any, label: str, arch: str) -> tuple[Option, ...]:
 
 def _mark_input_side(options: tuple[Option, ...], inp: list[Any]) -> tuple[Option, ...]:
     """A parameter written as both spatial sizes of the input (``input: [3, "${res}",
-    "${res}"]``) is the side of a square input; whether it changes anything else is known
-    only when the file is built (:attr:`Network.read_options`)."""
-    return tuple(o.with_default(o.default, input_only=inp[1] == inp[2] == f"${{{o.name}}}" and o.kind is int)
-                 for o in options)
+    "${res}"]``) is the input's resolution: a side (square) or ``HxW`` (``-p res=600x850``;
+    an int default, or a default written ``600x850``); whether it changes anything else is
+    known only when the file is built (:attr:`Network.read_options`)."""
+    out = []
+    for o in options:
+        side = inp[1] == inp[2] == f"${{{o.name}}}"
+        if side and o.kind in (int, str, resolution) and not o.choices:
+            try:
+                out.append(o.with_default(resolution(o.default), kind=resolution, input_only=True))
+                continue
+            except ValueError:  # a str parameter that is not a resolution
+                pass
+        out.append(o.with_default(o.default, input_only=False))
+    return tuple(out)
 
 
 def _parse_vars(raw: Any, label: str, options: tuple[Option, ...]) -> tuple[tuple[str, Any], ...]:

@@ -16,6 +16,7 @@ from calc.errors import CalcError
 from calc.units import printable
 from calc.graph import INPUT, Network
 from calc.registry import Architecture
+from calc.resolution import HW
 from calc.spec.read import ITEM_KEYS, NAME_RE, RESERVED_NAMES, VERSION, SpecArchitecture
 
 
@@ -47,7 +48,9 @@ def network_doc(net: Network, info: Any = None) -> dict[str, Any]:
         source = info.reference if isinstance(info, SpecArchitecture) else info.source
         if source:
             doc["source"] = source
-    doc["meta"] = {"exported_by": "calc export", "architecture": net.name, "config": dict(net.config)}
+    # an H x W resolution is written as it is typed, 600x850 (a plain value in YAML and JSON)
+    config = {k: str(v) if isinstance(v, HW) else v for k, v in net.config.items()}
+    doc["meta"] = {"exported_by": "calc export", "architecture": net.name, "config": config}
     if net.notes:
         doc["notes"] = list(net.notes)
     doc["input"] = list(net.input_shape)

@@ -84,7 +84,8 @@ def test_list_and_conventions(cli):
     (["arch", "mobilenet_v2", "--convention", "paper"], "unknown convention 'paper'"),
     (["arch", "mobilenet_v2", "--groups", "3"], "mobilenet_v2 does not take --groups"),
     (["arch", "mobilenet_v1", "--variant", "v3"], "--variant must be one of reference|as_printed"),
-    (["arch", "mobilenet_v2", "--res", "abc"], "Invalid value for '--res'"),
+    (["arch", "mobilenet_v2", "--res", "abc"], "option --res must be a side (square) or HxW, e.g. 600x850, received 'abc'"),
+    (["arch", "mobilenet_v2", "--res", "600x0"], "option --res must be in [1, 8192] or HxW, received 600x0"),
     (["arch"], "Missing argument 'NAME'"),
 ])
 def test_bad_input_is_one_line(cli, args, message):

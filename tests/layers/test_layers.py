@@ -123,7 +123,7 @@ def test_pools_match_pytorch_shapes():
     # ResNet-vd shortcut: AvgPool2d(2, 2, ceil_mode=True) on 7 -> 4
     assert AvgPool2d(kernel_size=2, stride=2, ceil_mode=True).output_shape([(8, 7, 7)]) == (8, 4, 4)
     pool = MaxPool2d(kernel_size=3, stride=2, padding=1)
-    assert pool.counts([(1, 4, 4)], (1, 2, 2)) == {"in": 16, "out": 4, "window": 36}
+    assert pool.counts([(1, 4, 4)], (1, 2, 2)) == {"in": 16, "out": 4, "window": 36, "strided": 16}
     g = GlobalAvgPool2d()
     assert g.output_shape([(1280, 7, 7)]) == (1280, 1, 1)
     assert GlobalAvgPool2d(keepdims=False).output_shape([(1280, 7, 7)]) == (1280,)
@@ -131,7 +131,7 @@ def test_pools_match_pytorch_shapes():
 
 def test_structural_layers():
     assert Add().output_shape([(8, 4, 4), (8, 4, 4), (8, 4, 4)]) == (8, 4, 4)
-    assert Add().counts([(8, 4, 4)] * 3, (8, 4, 4)) == {"elems": 256}
+    assert Add().counts([(8, 4, 4)] * 3, (8, 4, 4)) == {"elems": 256, "out": 128}
     with pytest.raises(ShapeError, match="8x4x4, 16x4x4"):
         Add().output_shape([(8, 4, 4), (16, 4, 4)])
     assert Concat().output_shape([(8, 4, 4), (24, 4, 4)]) == (32, 4, 4)
@@ -213,7 +213,8 @@ def test_lrn_zeropad_channel_slice():
     net.add("pad", ZeroPad2d(padding=(1, 0, 1, 0)))          # left, right, top, bottom
     net.add("slice", ChannelSlice(start=2, stop=7))
     assert [n.shape for n in net.layers()] == [(8, 6, 6), (8, 7, 7), (5, 7, 7)]
-    assert net["lrn"].layer.counts([(8, 6, 6)], (8, 6, 6)) == {"elems": 288, "window": 288 * 5, "padded": 12 * 36}
+    assert net["lrn"].layer.counts([(8, 6, 6)], (8, 6, 6)) == {"elems": 288, "window": 288 * 5, "padded": 12 * 36,
+                                                               "positions": 36}
     # ptflops 0.7.5 on nn.LocalResponseNorm(5) over a 1x8x6x6 input reports 1296 (its patched
     # Tensor.mul x2 and Tensor.add, 288 each, and F.avg_pool3d over the 12x6x6 padded squares);
     # thop 0.1.1.post2209072238 and fvcore 0.1.5 report 0 (measured with the three tools on that

@@ -38,6 +38,11 @@ def _sample() -> list[str]:
 
 SAMPLE = _sample()
 
+#: built-ins with a layer the test writer has no ONNX op for (the first one it meets)
+UNWRITABLE = {"textcnn": "Embedding",  # token ids: no image input to write
+              "deeplab_v2_vgg16": "Interp", "faster_rcnn_vgg16": "Reshape", "fcn32s_vgg16": "ConvTranspose2d",
+              "rfcn_resnet50": "Reshape", "ssd300_vgg16": "L2Norm"}
+
 
 def test_the_sample_covers_every_family():
     families = {a.family for a in archs.ARCHITECTURES.values()}
@@ -50,8 +55,9 @@ def test_a_builtin_written_as_onnx_imports_with_the_same_totals(name):
     try:
         model = to_onnx(net)
     except Unwritable as e:
-        assert name == "textcnn" and str(e) == "Embedding"  # token ids: no image input to write
+        assert UNWRITABLE.get(name) == str(e)
         return
+    assert name not in UNWRITABLE
     back = architecture(from_proto(model, f"{name}.onnx", onnx), name).build()
     a, b = analyze(net), analyze(back)
     expected = dict(a.totals)

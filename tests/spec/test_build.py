@@ -11,6 +11,7 @@ from calc.counting import analyze
 from calc.errors import CalcError
 from calc.graph import Network
 from calc.layers import Add, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU
+from calc.resolution import resolution
 from calc.spec import load_spec
 from tests.spec.common import EXAMPLES, SMALL, same_network, spec
 
@@ -68,7 +69,8 @@ layers:
   - {name: fc_in, type: Flatten}
   - {name: fc, type: Linear, out_features: "${channels('conv') * height('pool') * width('pool')}", bias: "${alpha > 1}"}
 """)
-    assert [(o.name, o.kind, o.default) for o in a.options] == [("alpha", float, 1.0), ("res", int, 64)]
+    # res, written as both input sides, is the input's resolution: a side or HxW
+    assert [(o.name, o.kind, o.default) for o in a.options] == [("alpha", float, 1.0), ("res", resolution, 64)]
     net = a.build(alpha=0.5, res=96)
     assert net.config == {"alpha": 0.5, "res": 96}
     c = make_divisible(24 * 0.5)
