@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Callable
 
 from calc.errors import CalcError, did_you_mean
@@ -104,7 +105,69 @@ class Architecture:
         return net
 
 
-ARCHITECTURES: dict[str, Architecture] = {}
+class Registry(Mapping[str, Architecture]):
+    """The registered architectures, by name.  A package of many families may *declare*
+    names first (:meth:`declare`: name -> the module that registers it) and let each module
+    be imported when one of its architectures is first asked for: ``calc arch mobilenet_v2``
+    imports the MobileNet family, not the whole zoo.  Membership and :meth:`names` answer
+    from the declarations; iterating, ``len`` and ``values()`` import every declared
+    module first.  Order: declared (or registered) order, whatever was imported first."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Architecture] = {}
+        self._pending: dict[str, str] = {}  # name -> module
+        self._order: dict[str, None] = {}
+
+    def declare(self, module: str, names: Iterable[str]) -> None:
+        """``module``, when imported, registers ``names``."""
+        for name in names:
+            if name in self._loaded or name in self._pending:
+                raise RuntimeError(f"architecture {name!r} is declared twice")
+            self._pending[name] = module
+            self._order[name] = None
+
+    def add(self, arch: Architecture) -> None:
+        if arch.name in self._loaded:
+            raise RuntimeError(f"architecture {arch.name!r} is registered twice")
+        self._pending.pop(arch.name, None)
+        self._loaded[arch.name] = arch
+        self._order[arch.name] = None
+
+    def _load(self, module: str) -> None:
+        import importlib
+
+        importlib.import_module(module)
+        missing = [n for n, m in self._pending.items() if m == module]
+        if missing:  # a declaration the module does not keep: the package's index is wrong
+            raise RuntimeError(f"{module} does not register {', '.join(missing)}, which its package declares")
+
+    def load_all(self) -> None:
+        for module in dict.fromkeys(self._pending.values()):
+            if any(m == module for m in self._pending.values()):
+                self._load(module)
+
+    def names(self) -> list[str]:
+        """Every name, declared or registered, without importing anything."""
+        return list(self._order)
+
+    def __getitem__(self, name: str) -> Architecture:
+        if name not in self._loaded and name in self._pending:
+            self._load(self._pending[name])
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self._pending
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        return iter([n for n in self._order if n in self._loaded])
+
+    def __len__(self) -> int:
+        self.load_all()
+        return len(self._loaded)
+
+
+ARCHITECTURES = Registry()
 
 
 def register(name: str, *, family: str, summary: str, source: str,
@@ -113,9 +176,7 @@ def register(name: str, *, family: str, summary: str, source: str,
     register variants of one builder (``fixed`` holds the variant's arguments)."""
 
     def deco(builder: Callable[..., Network]) -> Callable[..., Network]:
-        if name in ARCHITECTURES:
-            raise RuntimeError(f"architecture {name!r} is registered twice")
-        ARCHITECTURES[name] = Architecture(name, family, summary, source, builder, options, fixed or {})
+        ARCHITECTURES.add(Architecture(name, family, summary, source, builder, options, fixed or {}))
         return builder
 
     return deco
@@ -126,5 +187,5 @@ def get(name: str) -> Architecture:
     try:
         return ARCHITECTURES[name]
     except KeyError:
-        raise CalcError(f"unknown architecture {name!r}{did_you_mean(name, ARCHITECTURES, 3)} "
+        raise CalcError(f"unknown architecture {name!r}{did_you_mean(name, ARCHITECTURES.names(), 3)} "
                         f"(see 'calc list')") from None

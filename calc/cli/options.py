@@ -96,7 +96,7 @@ def complete_architecture(ctx, param, incomplete: str):
 
     import archs
 
-    names = [CompletionItem(n) for n in archs.ARCHITECTURES if n.startswith(incomplete)]
+    names = [CompletionItem(n) for n in archs.ARCHITECTURES.names() if n.startswith(incomplete)]
     return names + [CompletionItem(incomplete, type="file")]
 
 

@@ -66,6 +66,7 @@ kind and the entries derived from it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from math import prod
 from typing import ClassVar, Literal
 
@@ -85,15 +86,59 @@ PARAM_KINDS = ("weights", "bias", "affine")
 #: those tools see a module call but not ``x + y`` or ``x.mean()``.
 Impl = Literal["module", "functional", "operator"]
 
-LAYER_TYPES: dict[str, type["Layer"]] = {}
+class LayerTypes(Mapping[str, type["Layer"]]):
+    """The layer types, by class name.  :mod:`calc.layers` *declares* each type with the
+    module that defines it, and a module is imported when one of its types is first used
+    (a MobileNet never imports the detection layers).  Membership and :meth:`names` answer
+    from the declarations; iterating, ``len`` and ``values()`` import every module first."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, type[Layer]] = {}
+        self._pending: dict[str, str] = {}  # type name -> module
+
+    def declare(self, module: str, names: tuple[str, ...]) -> None:
+        for name in names:
+            self._pending.setdefault(name, module)
+
+    def add(self, cls: type["Layer"]) -> None:
+        if cls.__name__ in self._loaded:
+            raise RuntimeError(f"layer type {cls.__name__!r} is registered twice")
+        self._loaded[cls.__name__] = cls
+
+    def _load(self, name: str) -> None:
+        import importlib
+
+        importlib.import_module(self._pending[name])
+        if name not in self._loaded:  # pragma: no cover (calc.layers' table is wrong: tests/layers check it)
+            raise RuntimeError(f"{self._pending[name]} does not define layer type {name!r}")
+
+    def names(self) -> list[str]:
+        return sorted({*self._pending, *self._loaded})
+
+    def __getitem__(self, name: str) -> type["Layer"]:
+        if name not in self._loaded and name in self._pending:
+            self._load(name)
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self._pending
+
+    def __iter__(self) -> Iterator[str]:
+        for name in self._pending:
+            if name not in self._loaded:
+                self._load(name)
+        return iter(sorted(self._loaded))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+LAYER_TYPES = LayerTypes()
 
 
 def register(cls: type["Layer"]) -> type["Layer"]:
     """Class decorator: make a layer type known by its class name."""
-    name = cls.__name__
-    if name in LAYER_TYPES:
-        raise RuntimeError(f"layer type {name!r} is registered twice")
-    LAYER_TYPES[name] = cls
+    LAYER_TYPES.add(cls)
     return cls
 
 
@@ -101,7 +146,7 @@ def layer_type(name: str) -> type["Layer"]:
     try:
         return LAYER_TYPES[name]
     except KeyError:
-        known = ", ".join(sorted(LAYER_TYPES))
+        known = ", ".join(LAYER_TYPES.names())
         raise CalcError(f"unknown layer type {name!r}; known types: {known}") from None
 
 
@@ -123,7 +168,7 @@ def fmt_shape(shape: Shape) -> str:
 class Layer(BaseModel):
     """Base of every layer type."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     impl: Impl = "module"
 
