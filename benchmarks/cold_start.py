@@ -26,6 +26,11 @@ DEFAULT = ["arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192"]
 COMMANDS = [
     ["arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192"],
     ["arch", "resnet50", "--layers", "--format", "json"],
+    ["arch", "nasnet_a_large", "--layers"],
+    ["arch", "faster_rcnn_vgg16"],
+    ["arch", "examples/tiny_resnet.yaml", "-p", "depth=56"],
+    ["arch", "ONNX"],  # onnx's light_resnet50.onnx, when the onnx extra is installed
+    ["train", "resnet50", "--batch", "2"],
     ["list"],
     ["conventions"],
     ["ratio", "mobilenet_v1"],
@@ -54,6 +59,18 @@ def run_once(cmd: list[str], allow: tuple[int, ...] = (0,)) -> tuple[float, floa
     return usage.ru_utime + usage.ru_stime, elapsed, usage.ru_maxrss
 
 
+def _light_resnet50() -> str | None:
+    """The Caffe2 ResNet-50 graph shipped in the onnx wheel, if onnx is installed."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("onnx")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "backend" / "test" / "data" / "light" / "light_resnet50.onnx"
+    return str(path) if path.is_file() else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20, help="runs (default 20)")
@@ -66,12 +83,16 @@ def main() -> None:
         zoo = subprocess.run(base + ["list", "--format", "json"], capture_output=True, text=True, check=True)
         names = [a["name"] for a in __import__("json").loads(zoo.stdout)]
         print(f"{'command':<58} {'CPU median':>10} {'best':>7} {'peak RSS':>9}   ({ns.n} runs each, {os.cpu_count()} cpus)")
+        onnx_file = _light_resnet50()
         for args in COMMANDS:
-            args = [a for x in args for a in (names if x == "ZOO" else [x])]
+            if "ONNX" in args and onnx_file is None:
+                continue
+            args = [a for x in args for a in (names if x == "ZOO" else [onnx_file] if x == "ONNX" else [x])]
             cmd = base + args
             runs = [run_once(cmd, allow=(0, 1)) for _ in range(ns.n)]
             cpu = [r[0] for r in runs]
             label = " ".join(args) if len(args) < 12 else f"{' '.join(args[:2])} ... ({len(args) - 1} architectures)"
+            label = label.replace(onnx_file or "\0", "light_resnet50.onnx")
             print(f"calc {label:<53} {statistics.median(cpu):>9.3f}s {min(cpu):>6.3f}s "
                   f"{max(r[2] for r in runs) / 1024:>6.1f} MiB")
         return

@@ -120,6 +120,7 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
     train_only = {"layers": 0, "params": 0}
     elems = {INPUT: numel(net.input_shape)}
+    cached: dict[tuple[str, str], tuple] = {}
     for node in net.layers():
         layer = node.layer
         ins = net.input_shapes(node)
@@ -136,10 +137,13 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
                 convention_params=conv.params(layer.op, param_counts, params), shares=node.shares))
             continue
         counts = layer.counts(ins, node.shape)
-        flops = conv.cost(layer.op, layer.impl, counts)
+        key = (layer.op, layer.impl)
+        rules = cached.get(key)
+        if rules is None:  # the conventions' weights of this op, looked up once per analysis
+            rules = cached[key] = (conv.weights(*key), flops_rule.weights(*key), flops_rule.has_rule(*key))
+        flops = sum(w * counts.get(q, 0) for q, w in rules[0].items())
         # left out: it costs something (or calc has no rule for it at all) but not here
-        if flops == 0 and (flops_rule.cost(layer.op, layer.impl, counts) > 0
-                           or not flops_rule.has_rule(layer.op, layer.impl)):
+        if flops == 0 and (not rules[2] or sum(w * counts.get(q, 0) for q, w in rules[1].items()) > 0):
             uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
         n = elems[node.name] = numel(node.shape)
         out = n * batch
