@@ -27,6 +27,15 @@ from calc.onnx.reader import STANDARD, Model, Node
 from calc.registry import Architecture, Option
 
 
+def handler_table() -> dict:
+    """op -> handler: the table of :mod:`calc.onnx.ops`, with the detection layers' handlers
+    (:mod:`calc.onnx.ops_detection`) registered in it."""
+    from calc.onnx import ops_detection  # noqa: F401  (registers its handlers)
+    from calc.onnx.ops import HANDLERS
+
+    return HANDLERS
+
+
 class Tensor:
     """A value computed from the network input: the layer that makes it (``ref``, an index
     into the builder's layers; -1 for the input) and its calc shape (per sample).
@@ -64,10 +73,8 @@ class Built:
 
 class Builder:
     def __init__(self, model: Model, input_name: str, input_shape: tuple[int, int, int], file_batch: int | None):
-        from calc.onnx.ops import HANDLERS
-
         self.model = model
-        self.handlers = HANDLERS
+        self.handlers = handler_table()
         self.opset = model.opset
         self.file_batch = file_batch
         self.values: dict[str, Const | Tensor] = {}
@@ -283,11 +290,10 @@ class Builder:
 def unknown_ops(model: Model) -> str | None:
     """The ops of ``model`` calc cannot count (custom domains, control flow, quantized ops,
     anything without a handler or a fold), as one line; None when there is none."""
-    from calc.onnx.ops import HANDLERS
-
+    handlers = handler_table()
     found: dict[str, list[str]] = {}
     for n in model.nodes:
-        if n.domain not in STANDARD or (n.op not in HANDLERS and n.op not in FOLDS):
+        if n.domain not in STANDARD or (n.op not in handlers and n.op not in FOLDS):
             found.setdefault(n.qualified, []).append(n.label)
     if not found:
         return None

@@ -52,3 +52,10 @@ def ops(net) -> list[str]:
 
 def totals(net, **kw) -> dict[str, int]:
     return analyze(net, **kw).totals
+
+
+def inferred_shape(m: onnx.ModelProto) -> tuple[int, ...]:
+    """The output's shape as onnx's shape inference computes it (for the forms the reference
+    evaluator does not run: Resize at opset 10, Upsample's scales attribute)."""
+    out = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph.output[0]
+    return tuple(d.dim_value for d in out.type.tensor_type.shape.dim)
