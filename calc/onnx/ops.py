@@ -126,17 +126,24 @@ def _padding(b, node, t, kernel, stride, dilation):
 # convolutions, pools, normalisation
 
 
-@handles("Conv", attrs=("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"))
-def conv(b, node):
+def conv_inputs(b, node, what: str):
+    """The map, the 4-D weight, the bias (None without one) and the group count of a Conv or
+    ConvTranspose node (``what``: "convs", "transposed convs"), its kernel_shape checked."""
     x = _map(b, node, b.tensor(node))
     w = b.const(node, 1, "weight")
     bias = b.maybe_const(node, 2, "bias")
-    groups = int(node.attrs.get("group", 1))
     if len(w.shape) != 4:
-        raise _fail(b, node, f"weight of shape {list(w.shape)}: calc counts 2-D convs (a 4-D weight)")
+        raise _fail(b, node, f"weight of shape {list(w.shape)}: calc counts 2-D {what} (a 4-D weight)")
+    if "kernel_shape" in node.attrs and tuple(node.attrs["kernel_shape"]) != w.shape[2:]:
+        raise _fail(b, node, f"kernel_shape {list(node.attrs['kernel_shape'])} disagrees with the weight's "
+                             f"{list(w.shape[2:])}")
+    return x, w, bias, int(node.attrs.get("group", 1))
+
+
+@handles("Conv", attrs=("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"))
+def conv(b, node):
+    x, w, bias, groups = conv_inputs(b, node, "convs")
     m, cg, kh, kw = w.shape
-    if "kernel_shape" in node.attrs and tuple(node.attrs["kernel_shape"]) != (kh, kw):
-        raise _fail(b, node, f"kernel_shape {list(node.attrs['kernel_shape'])} disagrees with the weight's {[kh, kw]}")
     if cg * groups != x.shape[0]:
         raise _fail(b, node, f"weight {list(w.shape)} with group {groups} reads {cg * groups} channels; "
                              f"its input has {x.shape[0]}")

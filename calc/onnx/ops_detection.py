@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from calc.layers import ConvTranspose2d, L2Norm, Maximum, Upsample
 from calc.onnx.fold import Const
-from calc.onnx.ops import _batch_ok, _fail, _map, _one, _pair, _per_channel, _scalar, _text, handles
+from calc.onnx.ops import _batch_ok, _fail, _map, _one, _pair, _per_channel, _scalar, _text, conv_inputs, handles
 
 AXES = "HW"
 
@@ -30,15 +30,8 @@ def conv_transpose(b, node):
     at the end, so (begin, end, output_padding) is calc's ``padding = begin`` and
     ``output_padding = output_padding + begin - end``, where that is >= 0 and below the
     stride or the dilation (PyTorch's rule)."""
-    x = _map(b, node, b.tensor(node))
-    w = b.const(node, 1, "weight")
-    bias = b.maybe_const(node, 2, "bias")
-    groups = int(node.attrs.get("group", 1))
-    if len(w.shape) != 4:
-        raise _fail(b, node, f"weight of shape {list(w.shape)}: calc counts 2-D transposed convs (a 4-D weight)")
+    x, w, bias, groups = conv_inputs(b, node, "transposed convs")
     cin, per_group, kh, kw = w.shape
-    if "kernel_shape" in node.attrs and tuple(node.attrs["kernel_shape"]) != (kh, kw):
-        raise _fail(b, node, f"kernel_shape {list(node.attrs['kernel_shape'])} disagrees with the weight's {[kh, kw]}")
     if cin != x.shape[0]:
         raise _fail(b, node, f"weight {list(w.shape)} reads {cin} channels; its input has {x.shape[0]}")
     m = per_group * groups

@@ -46,6 +46,20 @@ def reference_shape(m: onnx.ModelProto, shape=None) -> tuple[int, ...]:
     return tuple(ReferenceEvaluator(m).run(None, {"x": x})[0].shape)
 
 
+def last(m: onnx.ModelProto):
+    """The layer that makes the output of the network ``m`` imports as."""
+    net = build(m)
+    return net[net.output].layer
+
+
+def check_case(m: onnx.ModelProto, expected_ops: list[str], expected_shape=reference_shape) -> None:
+    """``m`` imports as layers of ``expected_ops``, its output of the shape ``expected_shape(m)``
+    computes (default: the reference evaluator's)."""
+    net = build(m)
+    assert ops(net) == expected_ops
+    assert (1, *net[net.output].shape) == expected_shape(m)
+
+
 def ops(net) -> list[str]:
     return [n.layer.op for n in net.layers()]
 

@@ -10,7 +10,7 @@ import pytest
 from onnx import helper
 
 from calc.errors import CalcError
-from tests.onnx.common import build, init, model, ops, reference_shape
+from tests.onnx.common import build, check_case, init, last, model, reference_shape
 
 H = helper.make_node
 
@@ -127,15 +127,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_calc_infers_the_shape_the_reference_evaluator_computes(case):
-    m, expected_ops = CASES[case]
-    net = build(m)
-    assert ops(net) == expected_ops
-    assert (1, *net[net.output].shape) == reference_shape(m)
-
-
-def last(m):
-    net = build(m)
-    return net[net.output].layer
+    check_case(*CASES[case])
 
 
 def test_the_layers_take_the_files_attributes():

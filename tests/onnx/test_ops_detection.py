@@ -10,7 +10,7 @@ from onnx import helper
 
 from calc.errors import CalcError
 from calc.graph import INPUT
-from tests.onnx.common import build, inferred_shape, init, model, ops, reference_shape, totals
+from tests.onnx.common import build, check_case, inferred_shape, init, last, model, totals
 
 H = helper.make_node
 
@@ -74,8 +74,8 @@ CASES = {
     "Max of one": (model([H("Relu", ["x"], ["r"]), H("Max", ["r"], ["y"])], opset=6), ["ReLU"]),
     # L2 normalisation over the channels, times a scale
     "LpNormalization, per-channel Mul": (
-        model([H("LpNormalization", ["x"], ["n"], axis=1, p=2), H("Mul", ["n", "g"], ["y"])], [init("g", (1, 3, 1, 1))]),
-        ["L2Norm"]),
+        model([H("LpNormalization", ["x"], ["n"], axis=1, p=2), H("Mul", ["n", "g"], ["y"])],
+              [init("g", (1, 3, 1, 1))]), ["L2Norm"]),
     "ReduceL2 + eps, Div, Mul (13)": (
         model([H("ReduceL2", ["x"], ["n"], axes=[1], keepdims=1), H("Add", ["n", "e"], ["d"]),
                H("Div", ["x", "d"], ["u"]), H("Mul", ["g", "u"], ["y"])], [init("g", (3, 1, 1)), c("e", 1e-10, F)],
@@ -89,10 +89,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_calc_infers_the_shape_the_reference_evaluator_computes(case):
-    m, expected_ops = CASES[case]
-    net = build(m)
-    assert ops(net) == expected_ops
-    assert (1, *net[net.output].shape) == reference_shape(m)
+    check_case(*CASES[case])
 
 
 INFERRED = {  # forms the reference evaluator does not run: onnx's shape inference
@@ -103,15 +100,7 @@ INFERRED = {  # forms the reference evaluator does not run: onnx's shape inferen
 
 @pytest.mark.parametrize("case", list(INFERRED))
 def test_calc_infers_the_shape_onnx_shape_inference_computes(case):
-    m = INFERRED[case]
-    net = build(m)
-    assert ops(net) == ["Upsample"]
-    assert (1, *net[net.output].shape) == inferred_shape(m)
-
-
-def last(m):
-    net = build(m)
-    return net[net.output].layer
+    check_case(INFERRED[case], ["Upsample"], inferred_shape)
 
 
 def test_the_layers_take_the_files_attributes():
