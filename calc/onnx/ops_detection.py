@@ -5,8 +5,9 @@ Upsample, Max -> Maximum, an L2 normalisation times a per-channel scale -> L2Nor
 What has no standard ONNX op is not here: Caffe's PriorBox, Proposal, DetectionOutput and
 PSROIPooling, and its Interp as such (a bilinear Resize with ``align_corners`` computes it, and
 imports as an Upsample).  ONNX's MaxRoiPool has no handler: its regions are a second graph
-input and its output puts them on the batch axis (``R x C x k x k``), which a graph of one
-image, the batch bound to 1, cannot hold (calc's ROIPool tiles them along H).
+input or a constant (no standard op computes proposals) and its output puts them on the batch
+axis (``R x C x k x k``), which a graph of one image, the batch bound to 1, cannot hold (calc's
+ROIPool tiles them along H).
 """
 from __future__ import annotations
 
