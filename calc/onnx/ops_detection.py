@@ -57,7 +57,8 @@ def conv_transpose(b, node):
 
 
 def _deconv_pads(b, node, x, kernel, stride, dilation, extra) -> list[tuple[int, int]]:
-    """(begin, end) per axis, as ONNX defines them (and its reference evaluator computes them)."""
+    """(begin, end) per axis, as ONNX defines them (SAME_UPPER puts the odd one at the end, as its
+    reference evaluator does)."""
     auto = _text(node, "auto_pad", "NOTSET")
     target = node.attrs.get("output_shape")
     if auto not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
