@@ -25,6 +25,16 @@ from calc.onnx.fold import FOLDS, Const, evaluate
 from calc.onnx.names import Namer
 from calc.onnx.reader import STANDARD, Model, Node
 from calc.registry import Architecture, Option
+from calc.resolution import resolution, sides
+
+
+def handler_table() -> dict:
+    """op -> handler: the table of :mod:`calc.onnx.ops`, with the detection layers' handlers
+    (:mod:`calc.onnx.ops_detection`) registered in it."""
+    from calc.onnx import ops_detection  # noqa: F401  (registers its handlers)
+    from calc.onnx.ops import HANDLERS
+
+    return HANDLERS
 
 
 class Tensor:
@@ -64,10 +74,8 @@ class Built:
 
 class Builder:
     def __init__(self, model: Model, input_name: str, input_shape: tuple[int, int, int], file_batch: int | None):
-        from calc.onnx.ops import HANDLERS
-
         self.model = model
-        self.handlers = HANDLERS
+        self.handlers = handler_table()
         self.opset = model.opset
         self.file_batch = file_batch
         self.values: dict[str, Const | Tensor] = {}
@@ -283,11 +291,10 @@ class Builder:
 def unknown_ops(model: Model) -> str | None:
     """The ops of ``model`` calc cannot count (custom domains, control flow, quantized ops,
     anything without a handler or a fold), as one line; None when there is none."""
-    from calc.onnx.ops import HANDLERS
-
+    handlers = handler_table()
     found: dict[str, list[str]] = {}
     for n in model.nodes:
-        if n.domain not in STANDARD or (n.op not in HANDLERS and n.op not in FOLDS):
+        if n.domain not in STANDARD or (n.op not in handlers and n.op not in FOLDS):
             found.setdefault(n.qualified, []).append(n.label)
     if not found:
         return None
@@ -336,14 +343,13 @@ def architecture(model: Model, name: str) -> OnnxArchitecture:
         raise CalcError(line)
     input_name, (n, c, h, w) = image_input(model)
     fixed = [d for d in (h, w) if isinstance(d, int) and d > 0]
-    square = len(fixed) == 2 and h == w
-    if square or len(fixed) == 1:
-        default, help_ = fixed[0], "input resolution (square; default the file's)"
+    if len(fixed) == 2:
+        default, help_ = resolution((h, w)), "input resolution (a side, or HxW; default the file's)"
     elif fixed:
-        default, help_ = 0, f"input resolution (square; default 0: the file's {h}x{w})"
+        default, help_ = fixed[0], "input resolution (a side, or HxW; default the file's fixed side, square)"
     else:
-        default, help_ = 224, "input resolution (square; the file's H and W are symbolic)"
-    res = Option("res", int, default, help_, min=0 if default == 0 else 1, max=8192, input_only=True)
+        default, help_ = 224, "input resolution (a side, or HxW; the file's H and W are symbolic)"
+    res = Option("res", resolution, default, help_, min=1, max=8192, input_only=True)
     batch = n if isinstance(n, int) and n > 0 else None
     summary = f"ONNX graph ({model.producer or 'unknown producer'}, opset {model.opset})"
     return OnnxArchitecture(name=name, family="onnx file", summary=summary, source=model.label,
@@ -351,15 +357,9 @@ def architecture(model: Model, name: str) -> OnnxArchitecture:
                             input_batch=batch, model=model)
 
 
-def build_network(model: Model, input_name: str, chw: tuple, batch: int | None, *, res: int) -> Network:
-    c, h, w = chw
-    if res:
-        size = (res, res)
-    elif isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0:
-        size = (h, w)
-    else:  # pragma: no cover (architecture() gives a symbolic file a default)
-        raise CalcError(f"{model.label}: the input's H and W are symbolic: give --res")
-    b = Builder(model, input_name, (c, *size), batch)
+def build_network(model: Model, input_name: str, chw: tuple, batch: int | None, *, res) -> Network:
+    """The network at input resolution ``res`` (a side, or :class:`~calc.resolution.HW`)."""
+    b = Builder(model, input_name, (chw[0], *sides(res)), batch)
     b.run()
     notes = _notes(model, b, chw, batch)
     return b.network(model.label.rsplit("/", 1)[-1], notes)

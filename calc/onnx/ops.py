@@ -8,19 +8,21 @@ inputs; Softmax's axis changed meaning at opset 13.  Patterns fold a few nodes i
 layer (``x * Sigmoid(x)`` -> SiLU, ``x * HardSigmoid(x)`` -> HardSwish, ``MatMul + Add`` ->
 Linear, ``Reshape, Transpose, Reshape`` -> ChannelShuffle, ``Mul + Add`` of per-channel
 parameters -> ChannelAffine); the table of what maps to what is in the README ("Your own
-model").
+model").  The handlers of the layers detection and segmentation networks brought
+(ConvTranspose, Resize, Max, L2 normalisation) are in :mod:`calc.onnx.ops_detection`, in the
+same table.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import isclose, isinf
+from math import isclose, isinf, prod
 from typing import Callable
 
 from calc.errors import CalcError
 from calc.layers import (
     LRN, Add, AvgPool2d, BatchNorm2d, ChannelAffine, ChannelShuffle, ChannelSlice, ChannelSplit, Concat, Conv2d,
-    Crop, Dropout, Flatten, GlobalAvgPool2d, HardSigmoid, HardSwish, LeakyReLU, Linear, MaxPool2d, Mul, ReLU, ReLU6,
-    Scale, Sigmoid, SiLU, Softmax, ZeroPad2d,
+    Crop, Dropout, Flatten, GlobalAvgPool2d, HardSigmoid, HardSwish, LeakyReLU, Linear, MaxPool2d, Mul, Permute, ReLU,
+    ReLU6, Reshape, Scale, Sigmoid, SiLU, Softmax, ZeroPad2d,
 )
 from calc.onnx.fold import Const, clamp_slice, resolve_reshape, slice_args
 
@@ -69,6 +71,18 @@ def _one(values: list[int]) -> int | tuple[int, ...]:
     return values[0] if len(set(values)) == 1 else tuple(values)
 
 
+def _text(node, name: str, default: str) -> str:
+    """A string attribute (onnx gives bytes)."""
+    v = node.attrs.get(name, default)
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _axis(node, t, default: int) -> int:
+    """The ``axis`` attribute, non-negative."""
+    axis = int(node.attrs.get("axis", default))
+    return axis + t.rank if axis < 0 else axis
+
+
 def _pair(b, node, name: str, default: int) -> tuple[int, int]:
     v = node.attrs.get(name)
     if v is None:
@@ -80,8 +94,7 @@ def _pair(b, node, name: str, default: int) -> tuple[int, int]:
 
 def _padding(b, node, t, kernel, stride, dilation):
     """The calc padding of a conv or pool: ONNX ``pads`` are (top, left, bottom, right)."""
-    auto = node.attrs.get("auto_pad", "NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
+    auto = _text(node, "auto_pad", "NOTSET")
     if auto == "VALID":
         return 0
     if auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -113,17 +126,24 @@ def _padding(b, node, t, kernel, stride, dilation):
 # convolutions, pools, normalisation
 
 
-@handles("Conv", attrs=("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"))
-def conv(b, node):
+def conv_inputs(b, node, what: str):
+    """The map, the 4-D weight, the bias (None without one) and the group count of a Conv or
+    ConvTranspose node (``what``: "convs", "transposed convs"), its kernel_shape checked."""
     x = _map(b, node, b.tensor(node))
     w = b.const(node, 1, "weight")
     bias = b.maybe_const(node, 2, "bias")
-    groups = int(node.attrs.get("group", 1))
     if len(w.shape) != 4:
-        raise _fail(b, node, f"weight of shape {list(w.shape)}: calc counts 2-D convs (a 4-D weight)")
+        raise _fail(b, node, f"weight of shape {list(w.shape)}: calc counts 2-D {what} (a 4-D weight)")
+    if "kernel_shape" in node.attrs and tuple(node.attrs["kernel_shape"]) != w.shape[2:]:
+        raise _fail(b, node, f"kernel_shape {list(node.attrs['kernel_shape'])} disagrees with the weight's "
+                             f"{list(w.shape[2:])}")
+    return x, w, bias, int(node.attrs.get("group", 1))
+
+
+@handles("Conv", attrs=("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"))
+def conv(b, node):
+    x, w, bias, groups = conv_inputs(b, node, "convs")
     m, cg, kh, kw = w.shape
-    if "kernel_shape" in node.attrs and tuple(node.attrs["kernel_shape"]) != (kh, kw):
-        raise _fail(b, node, f"kernel_shape {list(node.attrs['kernel_shape'])} disagrees with the weight's {[kh, kw]}")
     if cg * groups != x.shape[0]:
         raise _fail(b, node, f"weight {list(w.shape)} with group {groups} reads {cg * groups} channels; "
                              f"its input has {x.shape[0]}")
@@ -284,24 +304,22 @@ def clip(b, node):
 
 @handles("Softmax", attrs=("axis",))
 def softmax(b, node):
-    """Softmax over the channels (a vector's features).  Before opset 13 the input is
-    flattened from ``axis`` (default 1) on: over the channels only when H x W is 1."""
+    """Softmax over one axis of a sample (calc's ``dim`` is ONNX's axis - 1: 0 the channels).
+    Before opset 13 the input is flattened from ``axis`` (default 1) on: over that one axis
+    only where every axis after it has size 1 (a map's H x W is 1)."""
     x = b.tensor(node)
-    rank = x.rank
-    axis = int(node.attrs.get("axis", 1 if b.opset < 13 else -1))
-    axis = axis + rank if axis < 0 else axis
-    if len(x.shape) == 1 and axis == 1:
-        pass
-    elif len(x.shape) == 3 and b.opset >= 13 and axis == 1:
-        pass
-    elif len(x.shape) == 3 and b.opset < 13 and axis == 1:
+    axis = _axis(node, x, 1 if b.opset < 13 else -1)
+    if not 1 <= axis < x.rank:
+        raise _fail(b, node, f"Softmax over axis {axis} of a rank-{x.rank} tensor; calc's is over one axis of a "
+                             f"sample (1 to {x.rank - 1})")
+    after = x.shape[axis:]
+    if b.opset < 13 and after:
         b.spatial(x)
-        if x.shape[1] * x.shape[2] != 1:
-            raise _fail(b, node, f"before opset 13, Softmax(axis=1) on {'x'.join(map(str, x.shape))} maps is "
-                                 f"over C x H x W together; calc's Softmax is over the channels (H x W = 1)")
-    else:
-        raise _fail(b, node, f"Softmax over axis {axis} of a rank-{rank} tensor; calc's is over the channels (axis 1)")
-    b.emit(node, Softmax(), [x])
+        if prod(after) != 1:
+            dims = "x".join(map(str, x.shape[axis - 1:]))
+            raise _fail(b, node, f"before opset 13, Softmax(axis={axis}) on {'x'.join(map(str, (1, *x.shape)))} is "
+                                 f"over {dims} together; calc's Softmax is over one axis (those after it of size 1)")
+    b.emit(node, Softmax(dim=axis - 1), [x])
 
 
 @handles("Dropout", attrs=("ratio", "is_test", "seed"))
@@ -460,15 +478,16 @@ def matmul(b, node):
 
 @handles("Concat", attrs=("axis",))
 def concat(b, node):
+    """Along the channels (axis 1) or another axis of a sample (calc's ``dim``, ONNX's axis - 1)."""
     xs = [b.tensor(node, i) for i in range(len(node.inputs))]
-    axis = int(node.attrs["axis"])
-    rank = xs[0].rank
-    if (axis + rank if axis < 0 else axis) != 1:
-        raise _fail(b, node, f"a concat along axis {axis}; calc's Concat joins channels (axis 1)")
+    axis = _axis(node, xs[0], 1)  # required by ONNX: a file without it fails the checker, not calc
+    if not 1 <= axis < xs[0].rank:
+        raise _fail(b, node, f"a concat along axis {axis} of rank-{xs[0].rank} tensors; calc's Concat joins an "
+                             f"axis of a sample (1 to {xs[0].rank - 1}), not the batch")
     if len(xs) == 1:
         b.bind(node.outputs[0], xs[0])
         return
-    b.emit(node, Concat(), xs)
+    b.emit(node, Concat(dim=axis - 1), xs)
 
 
 @handles("Identity")
@@ -513,9 +532,8 @@ def reshape(b, node):
         b.bind(node.outputs[0], x)
     elif len(shape) == 2:
         _flatten_to_vector(b, node, x)
-    else:
-        raise _fail(b, node, f"reshapes {'x'.join(map(str, (1, *x.shape)))} to {shape}: calc's layers are the "
-                             f"flatten to N x F and the channel shuffle (Reshape, Transpose, Reshape)")
+    else:  # ONNX's 0 copies the input's axis at its position, as calc's Reshape does (the batch left out)
+        b.emit(node, Reshape(shape=tuple(target[1:])), [x])
 
 
 def _shuffle(b, node, x, target: list[int]) -> bool:
@@ -567,13 +585,16 @@ def squeeze(b, node):
 
 @handles("Transpose", attrs=("perm",))
 def transpose(b, node):
+    """A copy with the axes permuted, the batch first (SSD's channels-last heads, (0, 2, 3, 1)).
+    The channel shuffle's Transpose never comes here: its Reshape folds the three nodes."""
     x = b.tensor(node)
-    perm = list(node.attrs.get("perm", ()))
+    perm = list(node.attrs.get("perm", reversed(range(x.rank))))  # ONNX's default reverses the axes
     if perm == list(range(x.rank)):
         b.bind(node.outputs[0], x)
         return
-    raise _fail(b, node, f"Transpose {perm}: calc's layer is the channel shuffle (Reshape, Transpose "
-                         f"(0, 2, 1, 3, 4), Reshape)")
+    if perm[:1] != [0]:
+        raise _fail(b, node, f"Transpose {perm} moves the batch axis; calc's Permute keeps it first")
+    b.emit(node, Permute(dims=tuple(perm)), [x])
 
 
 @handles("Slice", attrs=("starts", "ends", "axes"))
@@ -642,8 +663,7 @@ def split(b, node):
 def pad(b, node):
     x = _map(b, node, b.tensor(node))
     where = b.where(node)
-    mode = node.attrs.get("mode", "constant")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
+    mode = _text(node, "mode", "constant")
     if b.opset < 11:
         pads, value = list(node.attrs.get("pads", ())), float(node.attrs.get("value", 0.0))
     else:

@@ -46,9 +46,30 @@ def reference_shape(m: onnx.ModelProto, shape=None) -> tuple[int, ...]:
     return tuple(ReferenceEvaluator(m).run(None, {"x": x})[0].shape)
 
 
+def last(m: onnx.ModelProto):
+    """The layer that makes the output of the network ``m`` imports as."""
+    net = build(m)
+    return net[net.output].layer
+
+
+def check_case(m: onnx.ModelProto, expected_ops: list[str], expected_shape=reference_shape) -> None:
+    """``m`` imports as layers of ``expected_ops``, its output of the shape ``expected_shape(m)``
+    computes (default: the reference evaluator's)."""
+    net = build(m)
+    assert ops(net) == expected_ops
+    assert (1, *net[net.output].shape) == expected_shape(m)
+
+
 def ops(net) -> list[str]:
     return [n.layer.op for n in net.layers()]
 
 
 def totals(net, **kw) -> dict[str, int]:
     return analyze(net, **kw).totals
+
+
+def inferred_shape(m: onnx.ModelProto) -> tuple[int, ...]:
+    """The output's shape as onnx's shape inference computes it (for the forms the reference
+    evaluator does not run: Resize at opset 10, Upsample's scales attribute)."""
+    out = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph.output[0]
+    return tuple(d.dim_value for d in out.type.tensor_type.shape.dim)

@@ -9,6 +9,7 @@ from onnx import TensorProto, helper
 from calc.errors import CalcError
 from calc.layers import BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, ReLU
 from calc.graph import Network
+from calc.resolution import HW
 from tests.onnx.common import build, init, load, model, totals
 
 H = helper.make_node
@@ -52,6 +53,14 @@ def test_res_overrides_the_files_size_and_is_counted_at_every_size():
     assert arch.option("res").default == 16
     for res in (16, 33, 64):
         assert totals(arch.build(res=res)) == totals(reference_conv_bn(res))
+
+
+def test_a_non_square_file_is_its_h_x_w_and_res_takes_h_x_w():
+    arch = load(conv_bn(shape=(1, 3, 16, 24)))
+    assert arch.option("res").default == HW(16, 24)
+    assert arch.build().input_shape == (3, 16, 24)
+    net = arch.build(res=arch.option("res").validate("g.onnx", "20x28"))
+    assert net.input_shape == (3, 20, 28) and totals(net)["params"] == 216 + 16 + 90
 
 
 def test_a_symbolic_input_size_defaults_to_224_and_batch_to_1():

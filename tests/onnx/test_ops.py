@@ -10,7 +10,7 @@ import pytest
 from onnx import helper
 
 from calc.errors import CalcError
-from tests.onnx.common import build, init, model, ops, reference_shape
+from tests.onnx.common import build, check_case, init, last, model, reference_shape
 
 H = helper.make_node
 
@@ -109,20 +109,25 @@ CASES = {
     "Softmax (11), over C x 1 x 1": (model([H("GlobalAveragePool", ["x"], ["p"]), H("Softmax", ["p"], ["y"])],
                                            opset=11), ["GlobalAvgPool2d", "Softmax"]),
     "Softmax (13), axis 1 of a map": (model([H("Softmax", ["x"], ["y"], axis=1)], opset=13), ["Softmax"]),
+    # the layers of detection networks: any axis of a sample
+    "Softmax (13), over W (the default axis)": (pool("Softmax", opset=13), ["Softmax"]),
+    "Softmax (11), last axis of N x R x K": (
+        model([H("Reshape", ["x", "s"], ["r"]), H("Softmax", ["r"], ["y"], axis=2)], [c("s", [1, -1, 3])], opset=11),
+        ["Reshape", "Softmax"]),
+    "Softmax (11), axis 2 of a 2 x R x 1 map": (
+        model([H("Softmax", ["x"], ["y"], axis=2)], shape=(1, 2, 9, 1), opset=11), ["Softmax"]),
+    "Concat along H": (model([H("Relu", ["x"], ["r"]), H("Concat", ["x", "r"], ["y"], axis=-2)]), ["ReLU", "Concat"]),
+    "Transpose (0, 2, 3, 1): channels last": (pool("Transpose", perm=[0, 2, 3, 1]), ["Permute"]),
+    "Transpose (0, 1, 3, 2)": (pool("Transpose", opset=9, perm=[0, 1, 3, 2]), ["Permute"]),
+    "Reshape (0, 2, -1, 0): the RPN's": (model([H("Reshape", ["x", "s"], ["y"])], [c("s", [0, 2, -1, 0])],
+                                               shape=(1, 18, 5, 7)), ["Reshape"]),
+    "Reshape to N x R x K (5)": (model([H("Reshape", ["x", "s"], ["y"])], [c("s", [1, -1, 4])], opset=5), ["Reshape"]),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_calc_infers_the_shape_the_reference_evaluator_computes(case):
-    m, expected_ops = CASES[case]
-    net = build(m)
-    assert ops(net) == expected_ops
-    assert (1, *net[net.output].shape) == reference_shape(m)
-
-
-def last(m):
-    net = build(m)
-    return net[net.output].layer
+    check_case(*CASES[case])
 
 
 def test_the_layers_take_the_files_attributes():
@@ -131,6 +136,10 @@ def test_the_layers_take_the_files_attributes():
     assert last(pool("MaxPool", kernel_shape=[3, 3])).stride == 1  # ONNX's default, not PyTorch's
     lrn = last(pool("LRN", size=5, alpha=1e-4, beta=0.75, bias=2.0))
     assert (lrn.size, lrn.k, lrn.beta) == (5, 2.0, 0.75)
+    assert last(pool("Transpose", perm=[0, 2, 3, 1])).dims == (0, 2, 3, 1)
+    rpn = model([H("Reshape", ["x", "s"], ["y"])], [c("s", [0, 2, -1, 0])], shape=(1, 18, 5, 7))
+    assert last(rpn).shape == (2, -1, 0)  # ONNX's 0 and -1 kept: calc's Reshape means the same
+    assert last(pool("Softmax", opset=13)).dim == 2  # calc's dim: a sample's axis (ONNX's axis 3)
     keras = last(pool("HardSigmoid"))
     assert (keras.alpha, keras.beta) == (0.2, 0.5)
     torch = last(model([H("HardSigmoid", ["x"], ["y"], alpha=1 / 6)]))
@@ -144,10 +153,12 @@ def test_the_layers_take_the_files_attributes():
     ([H("Gemm", ["x", "w"], ["y"], alpha=2.0)], [init("w", (48, 10))], 17, "alpha"),
     ([H("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])], [], 17, "not dilated"),
     ([H("Clip", ["x"], ["y"], min=-1.0, max=1.0)], [], 6, r"Clip\(-1, 1\)"),
-    ([H("Softmax", ["x"], ["y"])], [], 13, "over axis 3"),
-    ([H("Softmax", ["x"], ["y"])], [], 11, "over C x H x W together"),
+    ([H("Softmax", ["x"], ["y"], axis=0)], [], 13, "over axis 0 of a rank-4 tensor"),
+    ([H("Softmax", ["x"], ["y"])], [], 11, r"Softmax\(axis=1\) on 1x3x16x16 is over 3x16x16 together"),
+    ([H("Concat", ["x", "x"], ["y"], axis=0)], [], 17, "not the batch"),
     ([H("Pad", ["x"], ["y"], mode="reflect", pads=[0, 0, 1, 1, 0, 0, 1, 1])], [], 2, "reflect"),
-    ([H("Transpose", ["x"], ["y"], perm=[0, 1, 3, 2])], [], 17, "Transpose"),
+    ([H("Transpose", ["x"], ["y"], perm=[1, 0, 2, 3])], [], 17, r"Transpose \[1, 0, 2, 3\] moves the batch axis"),
+    ([H("Transpose", ["x"], ["y"])], [], 17, r"Transpose \[3, 2, 1, 0\]"),  # ONNX's default: reversed
     ([H("Add", ["x", "k"], ["y"])], [init("k", (1, 3, 16, 16))], 17, "adds a constant of shape"),
     ([H("Conv", ["x", "w"], ["y"])], [init("w", (8, 4, 3, 3))], 17, "reads 4 channels; its input has 3"),
     ([H("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],

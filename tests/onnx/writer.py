@@ -1,9 +1,10 @@
 """A test-only writer: a calc Network as an ONNX model, written with ``onnx.helper`` the way
 exporters write them (weights as ``ConstantOfShape`` placeholders like the Caffe2 zoo's
 light models, pools with explicit strides, asymmetric pads, ReLU6 as Clip, SiLU as
-``x * Sigmoid(x)``, the channel shuffle as Reshape/Transpose/Reshape).  A layer that
-shares another's parameters reads the same tensors.  The round trip (write, import)
-must give the network's totals back."""
+``x * Sigmoid(x)``, the channel shuffle as Reshape/Transpose/Reshape, an upsampling as
+Resize, SSD's L2Norm as LpNormalization times a scale).  A layer that shares another's
+parameters reads the same tensors.  The round trip (write, import) must give the
+network's totals back."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,8 @@ from calc.layers.spatial import pair, sides
 
 class Unwritable(Exception):
     """A layer with no ONNX form here (an adaptive pool whose output does not divide its
-    input, an embedding)."""
+    input, an embedding; Caffe's detection layers, which have no standard op: PriorBox,
+    Proposal, DetectionOutput, ROIPool's regions-on-H layout, PSROIPool)."""
 
 
 class Writer:
@@ -178,7 +180,7 @@ class Writer:
         self.add("Mul", [ins[0], s], [out], name + "_mul")
 
     def w_Softmax(self, node, lay, ins, out, name, shapes):
-        self._unary("Softmax", ins, out, name, axis=1)
+        self._unary("Softmax", ins, out, name, axis=lay.dim + 1)
 
     def w_Dropout(self, node, lay, ins, out, name, shapes):
         self.add("Dropout", [ins[0], self.const(lay.p, np.float32)], [out], name)
@@ -198,7 +200,7 @@ class Writer:
         self.add("Mul", [ins[0], self.const(lay.factor, np.float32)], [out], name)
 
     def w_Concat(self, node, lay, ins, out, name, shapes):
-        self.add("Concat", ins, [out], name, axis=1)
+        self.add("Concat", ins, [out], name, axis=lay.dim + 1)
 
     def w_ChannelSplit(self, node, lay, ins, out, name, shapes):
         c = shapes[0][0] // lay.parts
@@ -221,12 +223,64 @@ class Writer:
         self.add("Pad", [ins[0], self.const([0, 0, top, left, 0, 0, bottom, right])], [out], name)
 
     def w_Crop(self, node, lay, ins, out, name, shapes):
-        _, h, w = shapes[0]
-        self.add("Slice", [ins[0], self.const([lay.top, lay.left]), self.const([h - lay.bottom, w - lay.right]),
+        _, h, w = node.shape  # to a reference too (FCN's): the file has its size
+        self.add("Slice", [ins[0], self.const([lay.top, lay.left]), self.const([lay.top + h, lay.left + w]),
                            self.const([2, 3])], [out], name)
 
     def w_LRN(self, node, lay, ins, out, name, shapes):
         self._unary("LRN", ins, out, name, size=lay.size, alpha=lay.alpha, beta=lay.beta, bias=lay.k)
+
+
+    # -- the layers of detection and segmentation networks ----------------------------
+    def w_ConvTranspose2d(self, node, lay, ins, out, name, shapes):
+        kh, kw = pair(lay.kernel_size)
+        w = self.param(node, "weights", [shapes[0][0], lay.out_channels // lay.groups, kh, kw])
+        inputs = [ins[0], w] + ([self.param(node, "bias", [lay.out_channels])] if lay.bias else [])
+        (ph, pw), extra = pair(lay.padding), list(pair(lay.output_padding))
+        attrs = dict(kernel_shape=[kh, kw], strides=list(pair(lay.stride)), dilations=list(pair(lay.dilation)),
+                     group=lay.groups, pads=[ph, pw, ph, pw])
+        if any(extra):
+            attrs["output_padding"] = extra
+        self.add("ConvTranspose", inputs, [out], name, **attrs)
+
+    def _resize(self, x, out, name, linear: bool, coords: str, scales=None, sizes=None):
+        """Resize (opset 13 on) by ``scales`` or to ``sizes`` (N, C, H, W), sampled as ``coords``."""
+        inputs = [x, "", self.const(scales, np.float32)] if scales else [x, "", "", self.const(sizes)]
+        extra = {} if linear else {"nearest_mode": "floor"}
+        self.add("Resize", inputs, [out], name, mode="linear" if linear else "nearest",
+                 coordinate_transformation_mode=coords, **extra)
+
+    def w_Upsample(self, node, lay, ins, out, name, shapes):
+        linear = lay.mode == "bilinear"
+        coords = ("align_corners" if lay.align_corners else "pytorch_half_pixel") if linear else "asymmetric"
+        if lay.size is not None:
+            self._resize(ins[0], out, name, linear, coords, sizes=[1, shapes[0][0], *pair(lay.size)])
+        else:
+            sf = lay.scale_factor if isinstance(lay.scale_factor, tuple) else (lay.scale_factor,) * 2
+            self._resize(ins[0], out, name, linear, coords, scales=[1.0, 1.0, *sf])
+
+    def w_Interp(self, node, lay, ins, out, name, shapes):
+        """Caffe's Interp is a bilinear resize with align_corners to its computed size (the
+        reference input, if any, read for its size only)."""
+        if lay.pad_beg or lay.pad_end:
+            raise Unwritable("Interp with pad_beg/pad_end")
+        self._resize(ins[0], out, name, True, "align_corners", sizes=[1, *node.shape])
+
+    def w_Maximum(self, node, lay, ins, out, name, shapes):
+        self.add("Max", ins, [out], name)
+
+    def w_L2Norm(self, node, lay, ins, out, name, shapes):
+        c = shapes[0][0]
+        normed = self.fresh(out)
+        self.add("LpNormalization", ins, [normed], name, axis=1, p=2)
+        scale = self.param(node, "affine", [1] if lay.channel_shared else [1, c, 1, 1])
+        self.add("Mul", [normed, scale], [out], name + "_scale")
+
+    def w_Permute(self, node, lay, ins, out, name, shapes):
+        self.add("Transpose", ins, [out], name, perm=list(lay.dims))
+
+    def w_Reshape(self, node, lay, ins, out, name, shapes):
+        self.add("Reshape", [ins[0], self.const([1, *lay.shape])], [out], name)  # ONNX's 0 copies, as calc's
 
 
 def to_onnx(net: Network, opset: int = 17) -> onnx.ModelProto:
