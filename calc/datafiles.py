@@ -161,6 +161,21 @@ def parse_yaml(text: str, label: str) -> Any:
                 tag = self._resolved[key] = super().resolve(kind, value, implicit)
             return tag
 
+    import gc
+
+    # the composed nodes and the data built from them are a few million objects, none of them
+    # in a reference cycle (an alias is a shared reference, not a cycle): the cyclic collector
+    # would only walk them again and again (3x the parse time on a 50,000-layer file)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_yaml(yaml, Loader, text, label)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_yaml(yaml: Any, Loader: Any, text: str, label: str) -> Any:
     try:
         root = yaml.compose(text, Loader=Loader)  # noqa: S506 (composes nodes; nothing is constructed)
     except yaml.MarkedYAMLError as e:
