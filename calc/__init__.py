@@ -8,7 +8,8 @@ The public face::
     calc.analyze(net, batch=8, dtype="fp16").totals["macs"]
     calc.load_spec("examples/small.yaml").build()               # a spec file
 
-``Network`` (the layer graph), ``analyze`` (counts under a convention), ``analyze_training``
+``Network`` (the layer graph), ``analyze`` (counts under a convention), ``totals`` (its totals
+alone, without the per-layer records), ``analyze_training``
 (one training step), ``load_spec`` (spec files), ``get`` / ``register_arch`` (the architecture registry; importing the
 ``archs`` package registers the built-ins), ``register_layer`` (a new layer type).
 Attributes are imported on first use, so ``import calc`` costs nothing.
@@ -24,6 +25,7 @@ _PUBLIC = {
     "Network": ("calc.graph", "Network"),
     "analyze": ("calc.counting", "analyze"),
     "Analysis": ("calc.counting", "Analysis"),
+    "totals": ("calc.counting", "totals"),
     "analyze_training": ("calc.training", "analyze_training"),
     "load_spec": ("calc.spec", "load_spec"),
     "get": ("calc.registry", "get"),

@@ -110,31 +110,61 @@ def in_place_inputs(net: Network) -> set[str]:
 def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> Analysis:
     """Count params, MACs, FLOPs (under ``convention``) and memory for ``batch``
     inputs of element type ``dtype``."""
+    conv = _convention(convention)
+    layers: list[LayerCost] = []
+    uncounted: dict[str, int] = {}
+    totals = _count(net, batch, dtype, conv, layers, uncounted)
+    notes = list(net.notes)
+    sharers = [n for n in net.layers() if n.shares is not None]
+    if sharers:
+        notes.append(f"{len(sharers)} layers reuse another layer's parameters (shared weights): the parameters "
+                     f"are counted once, on the layer that owns them; MACs, FLOPs and memory per use")
+    aux = [c for c, n in zip(layers, net.layers()) if n.train_only]
+    if aux:
+        notes.append(f"{len(aux)} layers run in training only (an auxiliary head): their "
+                     f"{sum(c.params for c in aux):,} params are counted, their MACs, FLOPs and memory are not")
+    return Analysis(
+        arch=net.name, config=dict(net.config), batch=batch, input_shape=net.input_shape,
+        dtype=dtype, convention=conv, layers=layers, totals=totals, notes=notes,
+        uncounted=uncounted,
+    )
+
+
+def totals(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> dict[str, int]:
+    """``analyze(net, ...).totals``, without the per-layer records (what ``calc compare``
+    and a sweep's points print): the same loop, the same integers."""
+    return _count(net, batch, dtype, _convention(convention), None, None)
+
+
+def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[LayerCost] | None,
+           uncounted: dict[str, int] | None) -> dict[str, int]:
+    """The totals of ``net``; each layer's record appended to ``layers`` and the ops the
+    convention leaves out counted in ``uncounted`` (when they are given)."""
     if not isinstance(batch, int) or batch < 1:
         raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
     width = dtype_bytes(dtype)
-    conv = _convention(convention)
     flops_rule = get_convention("flops")
-    layers: list[LayerCost] = []
-    uncounted: dict[str, int] = {}
     in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
-    train_only = {"layers": 0, "params": 0}
     elems = {INPUT: numel(net.input_shape)}
     cached: dict[tuple[str, str], tuple] = {}
+    records = layers is not None
+    t_params = t_macs = t_flops = t_act = t_traffic = t_conv_params = t_conv_act = 0
     for node in net.layers():
         layer = node.layer
         ins = net.input_shapes(node)
         full_counts = layer.param_counts(ins)
         param_counts = node.own_param_counts(full_counts)
         params = sum(param_counts.get(k, 0) for k in PARAM_KINDS) if param_counts else 0
+        t_params += params
         if node.train_only:  # its parameters exist; it does not run at inference
-            train_only["layers"] += 1
-            train_only["params"] += params
-            layers.append(LayerCost(
-                name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
-                params=params, macs=0, flops=0, activations=0, output_bytes=0, param_bytes=params * width,
-                traffic_bytes=0, counts={}, param_counts=param_counts,
-                convention_params=conv.params(layer.op, param_counts, params), shares=node.shares))
+            conv_params = conv.params(layer.op, param_counts, params)
+            t_conv_params += conv_params
+            if records:
+                layers.append(LayerCost(
+                    name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
+                    params=params, macs=0, flops=0, activations=0, output_bytes=0, param_bytes=params * width,
+                    traffic_bytes=0, counts={}, param_counts=param_counts,
+                    convention_params=conv_params, shares=node.shares))
             continue
         counts = layer.counts(ins, node.shape)
         key = (layer.op, layer.impl)
@@ -143,7 +173,8 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             rules = cached[key] = (conv.weights(*key), flops_rule.weights(*key), flops_rule.has_rule(*key))
         flops = sum(w * counts.get(q, 0) for q, w in rules[0].items())
         # left out: it costs something (or calc has no rule for it at all) but not here
-        if flops == 0 and (not rules[2] or sum(w * counts.get(q, 0) for q, w in rules[1].items()) > 0):
+        if uncounted is not None and flops == 0 and \
+                (not rules[2] or sum(w * counts.get(q, 0) for q, w in rules[1].items()) > 0):
             uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
         n = elems[node.name] = numel(node.shape)
         out = n * batch
@@ -153,39 +184,31 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
             read = params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS)
             traffic = (sum(elems[s] for i, s in enumerate(node.inputs) if i not in layer.shape_only_inputs)
                        * batch + out) * width + read * width
-        layers.append(LayerCost(
-            name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
-            output_shape=node.shape, params=params, macs=counts.get("macs", 0) * batch,
-            flops=flops * batch, activations=out, output_bytes=out * width,
-            param_bytes=params * width, traffic_bytes=traffic,
-            counts=counts if batch == 1 else {k: v * batch for k, v in counts.items()}, param_counts=param_counts,
-            convention_params=params if conv.param_rules is None else conv.params(layer.op, param_counts, params),
-            shares=node.shares,
-            convention_activations=out if in_place_ok is None else
-            out * conv.output_weight(layer.op, node.name in in_place_ok),
-        ))
-    totals = {
-        "params": sum(c.params for c in layers),
-        "macs": sum(c.macs for c in layers),
-        "flops": sum(c.flops for c in layers),
-        "activations": sum(c.activations for c in layers),
+        conv_params = params if conv.param_rules is None else conv.params(layer.op, param_counts, params)
+        conv_act = out if in_place_ok is None else out * conv.output_weight(layer.op, node.name in in_place_ok)
+        macs = counts.get("macs", 0) * batch
+        t_macs += macs
+        t_flops += flops * batch
+        t_act += out
+        t_traffic += traffic
+        t_conv_params += conv_params
+        t_conv_act += conv_act
+        if records:
+            layers.append(LayerCost(
+                name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
+                output_shape=node.shape, params=params, macs=macs,
+                flops=flops * batch, activations=out, output_bytes=out * width,
+                param_bytes=params * width, traffic_bytes=traffic,
+                counts=counts if batch == 1 else {k: v * batch for k, v in counts.items()},
+                param_counts=param_counts, convention_params=conv_params, shares=node.shares,
+                convention_activations=conv_act,
+            ))
+    return {
+        "params": t_params, "macs": t_macs, "flops": t_flops, "activations": t_act,
+        "feature_memory_bytes": t_act * width,
+        "peak_memory_bytes": peak_live_elements(net) * batch * width,
+        "param_memory_bytes": t_params * width,
+        "memory_traffic_bytes": t_traffic,
+        "convention_params": t_conv_params,
+        "convention_feature_memory_bytes": t_conv_act * width,
     }
-    totals["feature_memory_bytes"] = totals["activations"] * width
-    totals["peak_memory_bytes"] = peak_live_elements(net) * batch * width
-    totals["param_memory_bytes"] = totals["params"] * width
-    totals["memory_traffic_bytes"] = sum(c.traffic_bytes for c in layers)
-    totals["convention_params"] = sum(c.convention_params for c in layers)
-    totals["convention_feature_memory_bytes"] = sum(c.convention_activations or 0 for c in layers) * width
-    notes = list(net.notes)
-    sharers = [n for n in net.layers() if n.shares is not None]
-    if sharers:
-        notes.append(f"{len(sharers)} layers reuse another layer's parameters (shared weights): the parameters "
-                     f"are counted once, on the layer that owns them; MACs, FLOPs and memory per use")
-    if train_only["layers"]:
-        notes.append(f"{train_only['layers']} layers run in training only (an auxiliary head): their "
-                     f"{train_only['params']:,} params are counted, their MACs, FLOPs and memory are not")
-    return Analysis(
-        arch=net.name, config=dict(net.config), batch=batch, input_shape=net.input_shape,
-        dtype=dtype, convention=conv, layers=layers, totals=totals, notes=notes,
-        uncounted=uncounted,
-    )

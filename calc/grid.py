@@ -30,7 +30,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from calc.counting import TOTAL_KEYS, analyze, in_place_inputs
+from calc.counting import TOTAL_KEYS, in_place_inputs
+from calc.counting import totals as count_totals
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
 from calc.graph import INPUT, Network
@@ -368,8 +369,8 @@ def _one(arch, point: dict, batch, dtype, convention, per_point, count=None) -> 
     inputs differ there): a property of the point, reported in its row."""
     try:
         net = arch.build(**point)
-        totals = count(net) if count is not None else analyze(net, batch=batch, dtype=dtype,
-                                                             convention=convention).totals
+        totals = count(net) if count is not None else count_totals(net, batch=batch, dtype=dtype,
+                                                                   convention=convention)
     except CalcError as e:
         return {**point, "error": str(e)}
     row = {**point, **totals}

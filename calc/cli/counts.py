@@ -196,7 +196,7 @@ def compare(targets, shared, batch, dtype, convention, train, fmt):
       calc compare resnet50 mobilenet_v2 --train --batch 32 --optimizer adam
     """
     from calc.cli.render import render_rows
-    from calc.counting import analyze
+    from calc.counting import totals as count_totals
     from calc.errors import CalcError
 
     parsed = [_parse_target(t) for t in targets]
@@ -213,7 +213,7 @@ def compare(targets, shared, batch, dtype, convention, train, fmt):
         names = {o.name for o in t.arch.options}
         t.given = {**{k: v for k, v in shared.items() if k in names}, **t.given}
         net = t.build()
-        totals = analyze(net, batch=batch, dtype=dtype, convention=convention).totals if train is None \
+        totals = count_totals(net, batch=batch, dtype=dtype, convention=convention) if train is None \
             else step_totals(net, batch, dtype, convention, train)
         rows.append({"arch": net.name, "config": config_str(net.config), **totals})
     cols = ["arch", "config", "params", "macs", *(["flops"] if convention != "macs" else []), "activations",
