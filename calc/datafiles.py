@@ -140,138 +140,216 @@ MAX_YAML_DEPTH = 200
 YAML_TAG = "tag:yaml.org,2002:"
 
 
-def parse_yaml(text: str, label: str) -> Any:
-    """YAML as plain data: libyaml's parser and composer (PyYAML's C loader when available),
-    then a constructor of our own that builds only null, booleans, integers, floats,
-    strings, lists and mappings (merge keys ``<<`` included), refuses duplicate keys and
-    every other tag (``!!python/...``, ``!!binary``, timestamps), and keeps YAML 1.1's
-    sexagesimal numbers (``1:30``) as the strings they look like.  Several times faster
-    than PyYAML's own Python constructor on large files."""
-    import yaml
-
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-        _resolved: dict = {}
-
-        def resolve(self, kind, value, implicit):  # memoized: spec files repeat their scalars
-            if kind is not yaml.ScalarNode:
-                return super().resolve(kind, value, implicit)
-            key = (value, implicit)
-            tag = self._resolved.get(key)
-            if tag is None:
-                tag = self._resolved[key] = super().resolve(kind, value, implicit)
-            return tag
-
+def parse_yaml(text: str, label: str, max_values: int | None = None) -> Any:
+    """YAML as plain data: libyaml's parser (PyYAML's C parser when available) and a builder of
+    our own that turns its events straight into null, booleans, integers, floats, strings,
+    lists and mappings (merge keys ``<<`` included), and refuses duplicate keys, duplicate or
+    undefined anchors, a second document and every other tag (``!!python/...``, ``!!binary``,
+    timestamps); YAML 1.1's sexagesimal numbers (``1:30``) stay the strings they look like.
+    With ``max_values``, a document of more values than that once its aliases are expanded
+    (an alias bomb, a structure that contains itself) is refused as it is read, before
+    anything is expanded.  No node objects, and each distinct scalar is resolved and built
+    once: several times faster than PyYAML's own composer and constructor on large files."""
     import gc
 
-    # the composed nodes and the data built from them are a few million objects, none of them
-    # in a reference cycle (an alias is a shared reference, not a cycle): the cyclic collector
-    # would only walk them again and again (3x the parse time on a 50,000-layer file)
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    # the data built can be a few million objects, none of them in a reference cycle (an
+    # alias is a shared reference): the cyclic collector would only walk them again and again
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _parse_yaml(yaml, Loader, text, label)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _parse_yaml(yaml: Any, Loader: Any, text: str, label: str) -> Any:
-    try:
-        root = yaml.compose(text, Loader=Loader)  # noqa: S506 (composes nodes; nothing is constructed)
+        return _YamlBuilder(yaml, loader, label, max_values).document()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label
         raise CalcError(f"{where}: YAML error: {e.problem or e.context or 'syntax error'}") from None
     except yaml.YAMLError as e:
         raise CalcError(f"{label}: YAML error: {' '.join(str(e).split())}") from None
-    except RecursionError:
-        raise CalcError(f"{label}: nested too deeply") from None
-    return None if root is None else _YamlData(label).build(root, 0)
+    finally:
+        loader.dispose()
+        if collecting:
+            gc.enable()
 
 
-class _YamlData:
-    """Plain data from composed YAML nodes (an alias is the same object, built once)."""
+#: a key or value not given yet; the merge key ``<<``
+_NONE, _MERGE = object(), object()
 
-    def __init__(self, label: str):
-        import yaml
 
-        self.label = label
+class _Frame:
+    """A mapping or a list being built: its value, where it starts, what it holds so far."""
+
+    __slots__ = ("value", "is_map", "mark", "anchor", "size", "key", "seen", "merges")
+
+    def __init__(self, value: Any, is_map: bool, mark: Any, anchor: str | None):
+        self.value = value
+        self.is_map = is_map
+        self.mark = mark
+        self.anchor = anchor
+        self.size = 1  # its values once aliases are expanded: itself, its keys, its values
+        self.key: Any = _NONE  # a mapping's key waiting for its value
+        self.seen: dict[Any, Any] = {}  # a mapping's keys -> where each is
+        self.merges: list[tuple[Any, Any]] = []  # where each merge key's value is, and it
+
+
+class _YamlBuilder:
+    """Plain data from the parser's events (see :func:`parse_yaml`)."""
+
+    def __init__(self, yaml: Any, loader: Any, label: str, max_values: int | None):
         self.yaml = yaml
+        self.loader = loader
+        self.label = label
+        self.max_values = max_values
         self.safe = yaml.constructor.SafeConstructor()
-        self.built: dict[int, Any] = {}
+        #: anchor -> (its value, its size; the frame itself while the collection is open)
+        self.anchors: dict[str, tuple[Any, Any]] = {}
 
-    def error(self, node: Any, message: str) -> CalcError:
-        mark = node.start_mark
+    def error(self, mark: Any, message: str) -> CalcError:
         return CalcError(f"{self.label}:{mark.line + 1}:{mark.column + 1}: YAML error: {message}")
 
-    def refuse(self, node: Any) -> CalcError:
-        return self.error(node, f"could not determine a constructor for the tag {node.tag!r} (spec files are "
+    def refuse(self, mark: Any, tag: str) -> CalcError:
+        return self.error(mark, f"could not determine a constructor for the tag {tag!r} (spec files are "
                                 f"plain YAML: numbers, strings, true/false, null, lists and mappings; tags "
                                 f"that build Python objects are refused)")
 
-    def build(self, node: Any, depth: int) -> Any:
-        key = id(node)
-        if key in self.built:
-            return self.built[key]
-        if depth > MAX_YAML_DEPTH:
-            raise CalcError(f"{self.label}: nested too deeply")
+    def too_large(self) -> CalcError:
+        return CalcError(f"{self.label}: the document is too large (more than {self.max_values:,} values "
+                         f"once YAML aliases are expanded)")
+
+    def document(self) -> Any:
         yaml = self.yaml
-        tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
-            value = self.scalar(node, tag)
-        elif isinstance(node, yaml.SequenceNode):
-            if tag != YAML_TAG + "seq":
-                raise self.refuse(node)
-            value = self.built[key] = []
-            value.extend(self.build(child, depth + 1) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            if tag != YAML_TAG + "map":
-                raise self.refuse(node)
-            value = self.built[key] = {}
-            self.mapping(node, value, depth)
-        else:  # pragma: no cover (the composer makes only these three)
-            raise self.refuse(node)
-        self.built[key] = value
+        get = self.loader.get_event
+        get()  # the stream's start
+        if isinstance(get(), yaml.StreamEndEvent):  # else the document's start
+            return None
+        value = self.build(get)
+        get()  # the document's end
+        event = get()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise self.error(event.start_mark, "expected a single document in the stream, but found another")
         return value
 
-    def scalar(self, node: Any, tag: str) -> Any:
+    def build(self, get: Any) -> Any:
+        """The document's value from the events ``get`` returns: a loop with a stack of the
+        collections open (no recursion, however deeply the file nests)."""
+        yaml = self.yaml
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        anchors, limit = self.anchors, self.max_values
+        scalars: dict[tuple, Any] = {}  # (tag, text, implicit) -> its value: spec files repeat theirs
+        stack: list[_Frame] = []
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is scalar_event:
+                key = (event.tag, event.value, event.implicit)
+                value = scalars.get(key, _NONE)
+                if value is _NONE:
+                    value = scalars[key] = self.scalar(event)
+                size, mark = 1, event.start_mark
+                if event.anchor is not None:
+                    self.anchor(event, value, 1)
+            elif kind is alias_event:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    raise self.error(event.start_mark, f"found undefined alias {event.anchor!r}")
+                value, size = found
+                mark = event.start_mark
+                if isinstance(size, _Frame):  # a collection that contains itself
+                    if limit is not None:
+                        raise self.too_large()
+                    size = 1
+            elif kind is map_start or kind is seq_start:
+                if len(stack) >= MAX_YAML_DEPTH:
+                    raise CalcError(f"{self.label}: nested too deeply")
+                is_map = kind is map_start
+                tag = event.tag
+                if not (tag is None or tag == "!" or tag == YAML_TAG + ("map" if is_map else "seq")):
+                    raise self.refuse(event.start_mark, tag)
+                frame = _Frame({} if is_map else [], is_map, event.start_mark, event.anchor)
+                if event.anchor is not None:
+                    self.anchor(event, frame.value, frame)
+                stack.append(frame)
+                continue
+            else:  # the end of the innermost collection
+                frame = stack.pop()
+                value, size, mark = self.close(frame), frame.size, frame.mark
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (value, size)
+            if value is _MERGE and not (stack and stack[-1].is_map and stack[-1].key is _NONE):
+                raise self.refuse(mark, YAML_TAG + "merge")  # << is a key, not a value
+            if not stack:
+                return value
+            frame = stack[-1]
+            frame.size += size
+            if limit is not None and frame.size > limit:
+                raise self.too_large()
+            if not frame.is_map:
+                frame.value.append(value)
+            elif frame.key is _NONE:
+                if value is not _MERGE:
+                    self.check_key(frame, value, mark)
+                frame.key = value
+            elif frame.key is _MERGE:
+                frame.merges.append((mark, value))
+                frame.key = _NONE
+            else:
+                frame.value[frame.key] = value
+                frame.key = _NONE
+
+    def check_key(self, frame: _Frame, key: Any, mark: Any) -> None:
+        try:
+            first = frame.seen.get(key)
+        except TypeError:
+            raise self.error(mark, f"a mapping key must be a plain value, received {type(key).__name__}") from None
+        if first is not None:
+            raise self.error(mark, f"duplicate key {key!r} (first at line {first.line + 1})")
+        frame.seen[key] = mark
+
+    def anchor(self, event: Any, value: Any, size: Any) -> None:
+        if event.anchor in self.anchors:
+            raise self.error(event.start_mark, f"found duplicate anchor {event.anchor!r}")
+        self.anchors[event.anchor] = (value, size)
+
+    def close(self, frame: _Frame) -> Any:
+        """A finished collection: a mapping's merge keys applied (explicit keys win, and the
+        first mapping of a merge list has priority over the later ones)."""
+        value = frame.value
+        if frame.merges:
+            merged: dict = {}
+            for mark, part in frame.merges:
+                for sub in reversed(part if isinstance(part, list) else [part]):
+                    if not isinstance(sub, dict):
+                        raise self.error(mark, "a merge key (<<) takes a mapping or a list of mappings")
+                    merged.update(sub)
+            explicit = dict(value)
+            value.clear()
+            value.update(merged)
+            value.update(explicit)
+        return value
+
+    def scalar(self, event: Any) -> Any:
+        yaml = self.yaml
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         kind = tag[len(YAML_TAG):] if tag.startswith(YAML_TAG) else ""
+        value = event.value
         if kind == "str":
-            return node.value
+            return value
         if kind == "null":
             return None
+        if kind == "merge":
+            return _MERGE
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
         if kind == "bool":
             return self.safe.construct_yaml_bool(node)
         if kind in ("int", "float"):
-            if ":" in node.value:  # YAML 1.1 sexagesimal (1:30 = 90): a typo more often than a number
-                return node.value
+            if ":" in value:  # YAML 1.1 sexagesimal (1:30 = 90): a typo more often than a number
+                return value
             try:
                 return (self.safe.construct_yaml_int if kind == "int" else self.safe.construct_yaml_float)(node)
             except ValueError as e:
-                raise self.error(node, f"{node.value[:40]!r} is not a number ({e})") from None
-        raise self.refuse(node)
-
-    def mapping(self, node: Any, out: dict, depth: int) -> None:
-        merged: dict = {}
-        seen: dict = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == YAML_TAG + "merge":
-                parts = value_node.value if isinstance(value_node, self.yaml.SequenceNode) else [value_node]
-                for part in reversed(parts):  # the first mapping of a merge list has priority
-                    sub = self.build(part, depth + 1)
-                    if not isinstance(sub, dict):
-                        raise self.error(part, "a merge key (<<) takes a mapping or a list of mappings")
-                    merged.update(sub)
-                continue
-            key = self.build(key_node, depth + 1)
-            try:
-                first = seen.get(key)
-            except TypeError:
-                raise self.error(key_node, f"a mapping key must be a plain value, received {type(key).__name__}") from None
-            if first is not None:
-                raise self.error(key_node, f"duplicate key {key!r} (first at line {first.line + 1})")
-            seen[key] = key_node.start_mark
-        out.update(merged)
-        for key_node, value_node in node.value:
-            if key_node.tag != YAML_TAG + "merge":
-                out[self.build(key_node, depth + 1)] = self.build(value_node, depth + 1)
+                raise self.error(event.start_mark, f"{value[:40]!r} is not a number ({e})") from None
+        raise self.refuse(event.start_mark, tag)

@@ -1,7 +1,10 @@
 """calc.datafiles: the one loader of packaged tables and user files."""
 import os
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calc.datafiles import MAX_YAML_DEPTH, load, parse_yaml, read_text
 from calc.errors import CalcError
@@ -61,3 +64,73 @@ def test_files_are_bounded(tmp_path):
     bad.write_bytes(b"a: \xe9\n")
     with pytest.raises(CalcError, match="latin1.yaml: not a UTF-8 text file"):
         read_text(bad, "latin1.yaml")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: &x 1\nb: &x 2", "t.yaml:2:4: YAML error: found duplicate anchor 'x'"),
+    ("a: *nope", "t.yaml:1:4: YAML error: found undefined alias 'nope'"),
+    ("a: 1\n---\nb: 2", "t.yaml:2:1: YAML error: expected a single document in the stream, but found another"),
+    ("a: <<", "t.yaml:1:4: YAML error: could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"),
+    ("[<<]", "the tag 'tag:yaml.org,2002:merge'"),
+    ("a: !!map [1]", "the tag 'tag:yaml.org,2002:map'"),
+    ("a: !!set {x: null}", "the tag 'tag:yaml.org,2002:set'"),
+    ("a: 12345678901234567890" + "1" * 5000, "is not a number"),
+])
+def test_more_yaml_refusals(text, message):
+    with pytest.raises(CalcError) as e:
+        parse_yaml(text, "t.yaml")
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_values_are_counted_as_they_are_read():
+    # each level holds ten aliases of the one before: 10^7 values once expanded, a few dozen read
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
+    with pytest.raises(CalcError, match=r"t\.yaml: the document is too large \(more than 1,000,000 values"):
+        parse_yaml("\n".join(lines), "t.yaml", max_values=1_000_000)
+    doc = parse_yaml("\n".join(lines[:5]), "t.yaml", max_values=1_000_000)  # 10^5: allowed
+    assert len(doc["a4"]) == 10 and doc["a4"][0] is doc["a3"]  # an alias is the same object
+    with pytest.raises(CalcError, match="too large"):
+        parse_yaml("a: &s [1, *s]", "t.yaml", max_values=100)  # a list that contains itself
+    looped = parse_yaml("a: &s [1, *s]", "t.yaml")  # no bound asked: the cycle, as PyYAML builds it
+    assert looped["a"][1] is looped["a"]
+    with pytest.raises(CalcError, match="too large"):
+        parse_yaml("[" + ", ".join(["1"] * 101) + "]", "t.yaml", max_values=100)
+    assert len(parse_yaml("[" + ", ".join(["1"] * 99) + "]", "t.yaml", max_values=100)) == 99
+
+
+def test_empty_documents_are_null():
+    assert parse_yaml("", "t.yaml") is None
+    assert parse_yaml("# nothing\n", "t.yaml") is None
+    assert parse_yaml("---\n...\n", "t.yaml") is None
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted([*REPO.glob("examples/*.yaml"), *REPO.glob("archs/data/**/*.yaml"),
+                                         *REPO.glob("calc/**/*.yaml")]), ids=lambda p: p.name)
+def test_every_yaml_file_of_the_project_reads_as_pyyaml_reads_it(path):
+    import yaml
+
+    text = path.read_text()
+    assert parse_yaml(text, path.name) == yaml.safe_load(text)
+
+
+def _plain(draw_leaf):
+    return st.recursive(draw_leaf, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4), max_leaves=20)
+
+
+LEAVES = (st.none() | st.booleans() | st.integers(-2**70, 2**70)
+          | st.floats(allow_nan=False) | st.text(max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_plain(LEAVES), st.booleans(), st.booleans())
+def test_what_pyyaml_writes_reads_back_as_pyyaml_reads_it(data, flow, anchors):
+    import yaml
+
+    doc = {"x": data, "y": data} if anchors else data  # the same object twice: an anchor and an alias
+    text = yaml.safe_dump(doc, default_flow_style=flow)
+    assert parse_yaml(text, "t.yaml") == yaml.safe_load(text)

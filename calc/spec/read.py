@@ -143,21 +143,23 @@ def loads_spec(text: str, *, label: str = "<spec>", fmt: str = "yaml",
 
 def read_document(text: str, label: str, fmt: str = "yaml") -> Any:
     """YAML (safe loader, no duplicate keys) or JSON text -> plain Python data."""
-    doc = datafiles.parse(text, label, "json" if fmt == "json" else "yaml")
-    _check_size(doc, label)
-    return doc
+    if fmt == "json":
+        doc = datafiles.parse_json(text, label)
+        _check_size(doc, label)
+        return doc
+    return datafiles.parse_yaml(text, label, max_values=MAX_DOC_NODES)  # counted as it is read
 
 
 def _check_size(doc: Any, label: str) -> None:
-    """Count the document's values, aliases expanded: a YAML alias bomb or a
-    self-referencing structure stops here instead of exhausting memory."""
+    """Count a JSON document's values (the YAML reader counts its own as it reads, aliases
+    expanded, so an alias bomb or a structure that contains itself stops there)."""
     stack, n = [doc], 0
     while stack:
         v = stack.pop()
         n += 1
         if n > MAX_DOC_NODES:
             raise CalcError(f"{label}: the document is too large (more than {MAX_DOC_NODES:,} values "
-                            f"once YAML aliases are expanded)")
+                            f"in all)")
         if isinstance(v, dict):
             stack.extend(v.keys())
             stack.extend(v.values())
