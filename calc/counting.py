@@ -149,25 +149,36 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
     cached: dict[tuple[str, str], tuple] = {}
     records = layers is not None
     t_params = t_macs = t_flops = t_act = t_traffic = t_conv_params = t_conv_act = 0
+    #: (layer, input shapes) -> its parameter counts and quantities: one layer object used by
+    #: many nodes (a spec file's repeated layers) on the same shapes is counted once
+    made: dict[tuple, tuple[dict, dict | None]] = {}
     for node in net.layers():
         layer = node.layer
+        op = layer.op
         ins = net.input_shapes(node)
-        full_counts = layer.param_counts(ins)
+        memo = (id(layer), *ins)
+        found = made.get(memo)
+        if found is None:
+            found = made[memo] = (layer.param_counts(ins), None)
+        full_counts = found[0]
         param_counts = node.own_param_counts(full_counts)
         params = sum(param_counts.get(k, 0) for k in PARAM_KINDS) if param_counts else 0
         t_params += params
         if node.train_only:  # its parameters exist; it does not run at inference
-            conv_params = conv.params(layer.op, param_counts, params)
+            conv_params = conv.params(op, param_counts, params)
             t_conv_params += conv_params
             if records:
                 layers.append(LayerCost(
-                    name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
+                    name=node.name, op=op, impl=layer.impl, input_shapes=tuple(ins), output_shape=node.shape,
                     params=params, macs=0, flops=0, activations=0, output_bytes=0, param_bytes=params * width,
                     traffic_bytes=0, counts={}, param_counts=param_counts,
                     convention_params=conv_params, shares=node.shares))
             continue
-        counts = layer.counts(ins, node.shape)
-        key = (layer.op, layer.impl)
+        counts = found[1]
+        if counts is None:  # the output shape follows from the layer and its inputs
+            counts = layer.counts(ins, node.shape)
+            made[memo] = (full_counts, counts)
+        key = (op, layer.impl)
         rules = cached.get(key)
         if rules is None:  # the conventions' weights of this op, looked up once per analysis
             rules = cached[key] = (conv.weights(*key), flops_rule.weights(*key), flops_rule.has_rule(*key))
@@ -175,7 +186,7 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
         # left out: it costs something (or calc has no rule for it at all) but not here
         if uncounted is not None and flops == 0 and \
                 (not rules[2] or sum(w * counts.get(q, 0) for q, w in rules[1].items()) > 0):
-            uncounted[layer.op] = uncounted.get(layer.op, 0) + 1
+            uncounted[op] = uncounted.get(op, 0) + 1
         n = elems[node.name] = numel(node.shape)
         out = n * batch
         if layer.aliases_input:
@@ -184,8 +195,8 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
             read = params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS)
             traffic = (sum(elems[s] for i, s in enumerate(node.inputs) if i not in layer.shape_only_inputs)
                        * batch + out) * width + read * width
-        conv_params = params if conv.param_rules is None else conv.params(layer.op, param_counts, params)
-        conv_act = out if in_place_ok is None else out * conv.output_weight(layer.op, node.name in in_place_ok)
+        conv_params = params if conv.param_rules is None else conv.params(op, param_counts, params)
+        conv_act = out if in_place_ok is None else out * conv.output_weight(op, node.name in in_place_ok)
         macs = counts.get("macs", 0) * batch
         t_macs += macs
         t_flops += flops * batch
@@ -195,7 +206,7 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
         t_conv_act += conv_act
         if records:
             layers.append(LayerCost(
-                name=node.name, op=layer.op, impl=layer.impl, input_shapes=tuple(ins),
+                name=node.name, op=op, impl=layer.impl, input_shapes=tuple(ins),
                 output_shape=node.shape, params=params, macs=macs,
                 flops=flops * batch, activations=out, output_bytes=out * width,
                 param_bytes=params * width, traffic_bytes=traffic,

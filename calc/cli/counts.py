@@ -255,9 +255,16 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
       calc sweep examples/tiny_resnet.yaml -p depth=20,56,110 --format csv
       calc sweep resnet50 --res 160,224 --batch 32 --train --optimizer momentum
     """
+    import gc
+
     from calc import grid
     from calc.cli.options import ArchTarget, default_batch
     from calc.cli.render import stream_rows
+
+    # point after point is built and dropped: the few cycles each leaves must be collected
+    # (the young generation less often than Python's default: the points are many objects)
+    gc.set_threshold(100_000, 20, 20)
+    gc.enable()
     from calc.conventions import get_convention
     from calc.errors import CalcError
 

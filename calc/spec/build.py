@@ -133,6 +133,9 @@ class Builder:
         self.read: set[str] = set()
         self.recording = True
         self.reads_spatial = False
+        #: (type, its fields' values) -> the validated layer: a layer is immutable, so the
+        #: 50,000 layers of a flat file that are four distinct ones are validated four times
+        self.made: dict[tuple[str, str], Layer] = {}
 
     # -- values ----------------------------------------------------------
     def value(self, raw: Any, scope: Scope, where: str, local: dict[str, Any] | None = None) -> Any:
@@ -397,17 +400,23 @@ class Builder:
         item = e.item
         fields = {}
         for k, raw in item.fields.items():
-            where = f"{e.where}: field {k}"
-            v = _integral(self.value(raw, e.scope, where, local))
-            _check_bounds(v, where)
+            v = _integral(self.value(raw, e.scope, f"{e.where}: field {k}", local)
+                          if isinstance(raw, (str, list)) else raw)
+            if isinstance(v, list) or (type(v) is int and abs(v) > MAX_VALUE):
+                _check_bounds(v, f"{e.where}: field {k}")
             fields[k] = v
+        key = (item.type, repr(fields))  # repr tells true from 1 and 1.0 from 1, as strict validation does
+        layer = self.made.get(key)
+        if layer is not None:
+            return layer
         cls = LAYER_TYPES[item.type]
         try:
             # strict: a field that wants an int takes an int (or an integral expression), never
             # true, "8" or 8.5; lists are the tuples of kernel sizes and paddings
-            return cls.model_validate({k: _tuples(v) for k, v in fields.items()}, strict=True)
+            layer = self.made[key] = cls.model_validate({k: _tuples(v) for k, v in fields.items()}, strict=True)
         except ValidationError as err:
             raise CalcError(f"{e.where}: {_validation_message(err, item.fields)}") from None
+        return layer
 
 
 def _layer_vars(shape: tuple[int, ...]) -> dict[str, Any]:
