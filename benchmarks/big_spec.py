@@ -8,6 +8,7 @@ else `python -m calc`):
 
 * flat: N explicit layers (conv 3x3 + BN + ReLU units on a 16-channel 32x32 map, with a
   residual add every unit), as `calc export` writes them;
+* flat JSON: the same N layers in a JSON file;
 * repeat: the same network as one block repeated N / 4 times (a short file).
 
 It reports the child's CPU time (user + system; wall time is noise on a shared machine) and
@@ -37,6 +38,19 @@ def flat(n_units: int) -> str:
         lines.append(f"- {{name: u{i}.add, type: Add, inputs: [u{i}.relu, {prev}]}}\n")
         prev = f"u{i}.add"
     return "".join(lines)
+
+
+def flat_json(n_units: int) -> str:
+    import json
+
+    layers, prev = [], "input"
+    for i in range(n_units):
+        layers += [{"name": f"u{i}.conv", "type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1,
+                    "bias": False, "inputs": prev},
+                   {"name": f"u{i}.bn", "type": "BatchNorm2d"}, {"name": f"u{i}.relu", "type": "ReLU"},
+                   {"name": f"u{i}.add", "type": "Add", "inputs": [f"u{i}.relu", prev]}]
+        prev = f"u{i}.add"
+    return json.dumps({"name": "big", "input": [16, 32, 32], "layers": layers})
 
 
 def repeated(n_units: int) -> str:
@@ -70,11 +84,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in ns.layers:
             units = n // 4
-            for kind, text in (("flat", flat(units)), ("repeat", repeated(units))):
-                path = Path(tmp) / f"{kind}_{n}.yaml"
+            for kind, suffix, text in (("flat", ".yaml", flat(units)), ("flat", ".json", flat_json(units)),
+                                       ("repeat", ".yaml", repeated(units))):
+                path = Path(tmp) / f"{kind}_{n}{suffix}"
                 path.write_text(text)
                 cpu, rss = min(run(base + ["arch", str(path), "--format", "csv"]) for _ in range(ns.repeat))
-                print(f"{n:>6,} layers, {kind:<6} file ({path.stat().st_size / 1024:,.0f} KiB): "
+                print(f"{n:>6,} layers, {kind:<6} {suffix[1:].upper():<4} file ({path.stat().st_size / 1024:,.0f} KiB): "
                       f"CPU time {cpu:.2f} s, peak RSS {rss / 1024:.0f} MiB")
 
 
