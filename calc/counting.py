@@ -9,7 +9,7 @@ from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
 from calc.graph import INPUT, Network
 from calc.layers.base import PARAM_KINDS, Shape, numel
-from calc.memory import peak_live_elements
+from calc.memory import peak_live
 
 TOTAL_KEYS = (
     "params", "macs", "flops", "activations", "feature_memory_bytes",
@@ -130,6 +130,11 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     )
 
 
+def full_counts_sum(counts: dict[str, int]) -> int:
+    """A layer's parameters of every kind (what each use of it reads, shared or not)."""
+    return sum(counts.get(k, 0) for k in PARAM_KINDS)
+
+
 def totals(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> dict[str, int]:
     """``analyze(net, ...).totals``, without the per-layer records (what ``calc compare``
     and a sweep's points print): the same loop, the same integers."""
@@ -149,20 +154,29 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
     cached: dict[tuple[str, str], tuple] = {}
     records = layers is not None
     t_params = t_macs = t_flops = t_act = t_traffic = t_conv_params = t_conv_act = 0
-    #: (layer, input shapes) -> its parameter counts and quantities: one layer object used by
-    #: many nodes (a spec file's repeated layers) on the same shapes is counted once
-    made: dict[tuple, tuple[dict, dict | None]] = {}
+    #: (layer, input shapes) -> its parameter counts, their sum and its quantities: one layer
+    #: object used by many nodes (a spec file's repeated layers) on the same shapes is counted once
+    made: dict[tuple, list] = {}
+    shapes = {n.name: n.shape for n in net.nodes()}
     for node in net.layers():
         layer = node.layer
         op = layer.op
-        ins = net.input_shapes(node)
+        ins = [shapes[s] for s in node.inputs]
         memo = (id(layer), *ins)
         found = made.get(memo)
         if found is None:
-            found = made[memo] = (layer.param_counts(ins), None)
-        full_counts = found[0]
-        param_counts = node.own_param_counts(full_counts)
-        params = sum(param_counts.get(k, 0) for k in PARAM_KINDS) if param_counts else 0
+            full_counts = layer.param_counts(ins)
+            params = 0
+            for k in PARAM_KINDS:
+                params += full_counts.get(k, 0)
+            found = made[memo] = [full_counts, params, None]
+        full_counts = param_counts = found[0]
+        params = found[1]
+        if node.shared:  # the kinds it reuses are another node's
+            param_counts = node.own_param_counts(full_counts)
+            params = 0
+            for k in PARAM_KINDS:
+                params += param_counts.get(k, 0)
         t_params += params
         if node.train_only:  # its parameters exist; it does not run at inference
             conv_params = conv.params(op, param_counts, params)
@@ -174,15 +188,17 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
                     traffic_bytes=0, counts={}, param_counts=param_counts,
                     convention_params=conv_params, shares=node.shares))
             continue
-        counts = found[1]
+        counts = found[2]
         if counts is None:  # the output shape follows from the layer and its inputs
-            counts = layer.counts(ins, node.shape)
-            made[memo] = (full_counts, counts)
+            counts = found[2] = layer.counts(ins, node.shape)
         key = (op, layer.impl)
         rules = cached.get(key)
         if rules is None:  # the conventions' weights of this op, looked up once per analysis
-            rules = cached[key] = (conv.weights(*key), flops_rule.weights(*key), flops_rule.has_rule(*key))
-        flops = sum(w * counts.get(q, 0) for q, w in rules[0].items())
+            rules = cached[key] = (tuple(conv.weights(*key).items()), flops_rule.weights(*key),
+                                   flops_rule.has_rule(*key))
+        flops = 0
+        for q, w in rules[0]:
+            flops += w * counts.get(q, 0)
         # left out: it costs something (or calc has no rule for it at all) but not here
         if uncounted is not None and flops == 0 and \
                 (not rules[2] or sum(w * counts.get(q, 0) for q, w in rules[1].items()) > 0):
@@ -191,10 +207,14 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
         out = n * batch
         if layer.aliases_input:
             traffic = 0
-        else:  # each use reads its weights, shared or not
-            read = params if node.shares is None else sum(full_counts.get(k, 0) for k in PARAM_KINDS)
-            traffic = (sum(elems[s] for i, s in enumerate(node.inputs) if i not in layer.shape_only_inputs)
-                       * batch + out) * width + read * width
+        else:  # each use reads its inputs and its weights, shared or not
+            read = 0
+            skip = layer.shape_only_inputs
+            for i, s in enumerate(node.inputs):
+                if not (skip and i in skip):
+                    read += elems[s]
+            traffic = ((read * batch + out) + (full_counts_sum(full_counts) if node.shares is not None
+                                               else params)) * width
         conv_params = params if conv.param_rules is None else conv.params(op, param_counts, params)
         conv_act = out if in_place_ok is None else out * conv.output_weight(op, node.name in in_place_ok)
         macs = counts.get("macs", 0) * batch
@@ -217,7 +237,7 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
     return {
         "params": t_params, "macs": t_macs, "flops": t_flops, "activations": t_act,
         "feature_memory_bytes": t_act * width,
-        "peak_memory_bytes": peak_live_elements(net) * batch * width,
+        "peak_memory_bytes": peak_live(net, lambda node: elems[node.name], max) * batch * width,
         "param_memory_bytes": t_params * width,
         "memory_traffic_bytes": t_traffic,
         "convention_params": t_conv_params,
