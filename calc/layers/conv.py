@@ -83,22 +83,24 @@ class Conv2d(Layer):
         return conv_window(self.kernel_size, self.stride, self.padding, self.dilation, (h, w))
 
     def weight_per_output(self, inputs) -> int:
-        kh, kw = pair(self.kernel_size)
-        return self._in_channels(inputs) // self.groups * kh * kw
+        return self._per_output(inputs)[0]
 
-    def _regrouped_per_output(self, inputs) -> int:
+    def _per_output(self, inputs) -> tuple[int, int]:
+        """The weights behind one output element, and the same with the filter depth divided
+        by groups a second time (Paddle 1.x's count)."""
         kh, kw = pair(self.kernel_size)
-        return self._in_channels(inputs) // self.groups // self.groups * kh * kw
+        depth = self._in_channels(inputs) // self.groups
+        return depth * kh * kw, depth // self.groups * kh * kw
 
     def param_counts(self, inputs):
-        return {"weights": self.out_channels * self.weight_per_output(inputs),
-                "bias": self.out_channels if self.bias else 0,
-                "weights_regrouped": self.out_channels * self._regrouped_per_output(inputs)}
+        per, regrouped = self._per_output(inputs)
+        return {"weights": self.out_channels * per, "bias": self.out_channels if self.bias else 0,
+                "weights_regrouped": self.out_channels * regrouped}
 
     def counts(self, inputs, output):
         out = output[0] * output[1] * output[2]
-        return {"macs": out * self.weight_per_output(inputs), "bias": out if self.bias else 0, "out": out,
-                "macs_regrouped": out * self._regrouped_per_output(inputs)}
+        per, regrouped = self._per_output(inputs)
+        return {"macs": out * per, "bias": out if self.bias else 0, "out": out, "macs_regrouped": out * regrouped}
 
     backward_quantities = ("macs_input", "macs_weight", "bias")
 

@@ -45,7 +45,7 @@ def check_padding(op: str, padding) -> None:
 def check_positive(op: str, **fields: IntPair) -> None:
     """Field validation (raises ValueError, which pydantic reports with the field)."""
     for name, value in fields.items():
-        if min(pair(value)) < 1:
+        if (value < 1) if type(value) is int else min(pair(value)) < 1:
             raise ValueError(f"{op} {name} must be >= 1, received {value}")
 
 
