@@ -147,10 +147,16 @@ class Poly:
         return (-self) + other
 
     def __mul__(self, other):
-        if isinstance(other, int) and not isinstance(other, bool):
+        if type(other) is int:
             if other == 1:
                 return self
-            return Poly(self.sizes, {m: c * other for m, c in self.terms.items()}) if other else 0
+            if not other:
+                return 0
+            terms = self.terms
+            if len(terms) == 1:  # a monomial: the common case
+                (m, c), = terms.items()
+                return Poly(self.sizes, {m: c * other})
+            return Poly(self.sizes, {m: c * other for m, c in terms.items()})
         if not isinstance(other, Poly):
             raise TypeError(f"cannot multiply a symbolic size by {other!r}")
         if len(self.terms) == 1 and len(other.terms) == 1:  # monomial x monomial: the common case
@@ -237,8 +243,13 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
 
     def add(key: str, p: Any) -> None:
         acc = total[key]
-        for m, c in (p.terms.items() if isinstance(p, Poly) else (((), p),)):
+        if type(p) is not Poly:  # a number
+            acc[()] = acc.get((), 0) + p
+            return
+        for m, c in p.terms.items():
             acc[m] = acc.get(m, 0) + c
+
+    weights: dict[tuple[str, str], tuple] = {}  # the convention's weights of each op, looked up once
 
     for node in net.layers():
         layer = node.layer
@@ -258,15 +269,19 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
             for k in PARAM_KINDS:
                 v = param_counts.get(k, 0)
                 if not (isinstance(v, int) and v == 0):
-                    add("params", v)
                     params = params + v
+            add("params", params)
         if conv.param_rules is not None:
             add("convention_params", conv.params(layer.op, param_counts, params))
         if node.train_only:
             continue
         if "macs" in counts:
             add("macs", counts["macs"])
-        for q, w in conv.weights(layer.op, layer.impl).items():
+        key = (layer.op, layer.impl)
+        rule = weights.get(key)
+        if rule is None:
+            rule = weights[key] = tuple(conv.weights(*key).items())
+        for q, w in rule:
             v = counts.get(q, 0)
             if not (isinstance(v, int) and v == 0):
                 add("flops", v * w)
