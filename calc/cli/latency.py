@@ -41,8 +41,12 @@ def _batches(text: str) -> list[int]:
     return out
 
 
-def _round(v: float | None) -> float | None:
-    return None if v is None else round(v, 1)
+def _round(v: float | None, digits: int = 1) -> float | None:
+    """A throughput for print: ``digits`` decimals, or three significant figures below 1
+    image/s (a run of 20 s makes 0.05 images/s, not 0)."""
+    if v is None:
+        return None
+    return round(v, digits) if v >= 1 else float(f"{v:.3g}")
 
 
 def _ms(s: float) -> float:
@@ -203,7 +207,7 @@ def render_latency(ests, fmt: str, *, layers: bool, host_copy: bool, tf32: bool,
     if model != default_model():
         footer.append("constants replaced (--model): " + ", ".join(
             f"{k}={getattr(model, k):g}" for k in model.NAMES if getattr(model, k) != getattr(default_model(), k)))
-    rows = [{k: round(r[k]) if "throughput" in k and r[k] is not None else r[k] for k in cols} for r in results]
+    rows = [{k: _round(r[k], None) if "throughput" in k else r[k] for k in cols} for r in results]
     if fmt == "csv":  # no title line in CSV: the conditions go in columns
         c = e0.conditions
         cols = [*cols, "runtime", "dtype", "host_copy"]

@@ -324,8 +324,8 @@ def _cell(v: Any, column: str = "") -> str:
         return f"{100 * v:.2f}%"
     if isinstance(v, int):
         return grouped(v)
-    if isinstance(v, float):
-        return f"{v:.4g}"
+    if isinstance(v, float):  # four significant figures; a large value in full, grouped (20,000, not 2e+04)
+        return f"{v:,.0f}" if 1e4 <= abs(v) < float("inf") else f"{v:.4g}"
     return printable(str(v))
 
 

@@ -127,3 +127,16 @@ def test_latency_with_generated_devices_and_model_files(capsys, tmp_path_factory
         else:
             for r in json.loads(out)["results"]:  # finite, positive answers (JSON has no Infinity)
                 assert 0 < r["latency_ms"] < 1e9 and r["throughput"] > 0, (devices, model, r)
+
+
+def test_a_slow_estimate_keeps_its_throughput_and_its_digits(capsys, tmp_path):
+    # found by the generated model files above: a launch of 0.67 s makes squeezenet1_1 take 20 s
+    # per run (30 kernels), 0.05 images/s; it printed as 0.0 in JSON and 2e+04 ms in the table
+    (tmp_path / "model.toml").write_text("launch_us = 666667\n")
+    assert main(["latency", "squeezenet1_1", "--batch", "1", "--format", "json", "--model",
+                 str(tmp_path / "model.toml")]) == 0
+    r = json.loads(capsys.readouterr().out)["results"][0]
+    assert r["throughput"] == float(f"{1 / (r['latency_ms'] / 1e3):.3g}") == 0.05
+    assert main(["latency", "squeezenet1_1", "--batch", "1", "--model", str(tmp_path / "model.toml")]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == ["1"]).split()
+    assert row[:2] == ["1", "20,000"] and row[4] == "0.05"
