@@ -57,6 +57,12 @@ class Sizes:
         self.by_value: dict[bytes, Poly] = {}
         self.mapped: dict[tuple, Any] = {}  # (poly terms, formula key) -> its result
 
+    def release(self) -> None:
+        """Drop the arrays and the interned polynomials (which refer back to this object)."""
+        self.arrays, self.top = [], []
+        self.by_value.clear()
+        self.mapped.clear()
+
     def symbol(self, values) -> "Poly":
         import numpy as np
 
@@ -218,12 +224,17 @@ def evaluate(net: Network, sizes: Sequence[Any], *, batch: int = 1, dtype: str =
     hs, ws = zip(*(res_sides(v) for v in sizes))
     try:
         found = _totals(net, symbols, (symbols.symbol(list(hs)), symbols.symbol(list(ws))), batch, dtype, conv)
+        columns = {k: found[k].tolist() for k in TOTAL_KEYS}
+        invalid = np.zeros(len(sizes), dtype=bool)
+        for values in symbols.arrays:
+            invalid |= np.asarray(values <= 0, dtype=bool)
     except (_NotVectorizable, TypeError):
         return [None] * len(sizes)
-    columns = {k: found[k].tolist() for k in TOTAL_KEYS}
-    invalid = np.zeros(len(sizes), dtype=bool)
-    for values in symbols.arrays:
-        invalid |= np.asarray(values <= 0, dtype=bool)
+    finally:
+        # the symbols and their polynomials refer to each other: a cycle the collector would
+        # free only at its next full pass, holding every symbol's array until then (a sweep's
+        # peak memory grew with its length)
+        symbols.release()
     return [None if bad else {k: int(columns[k][i]) for k in TOTAL_KEYS}
             for i, bad in enumerate(invalid.tolist())]
 

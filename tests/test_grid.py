@@ -144,3 +144,23 @@ def test_polynomials_refuse_what_they_cannot_decide():
     with pytest.raises(TypeError):
         (h + 1) // 3
     assert sizes.symbol([3, 5]) is h  # interned by value
+
+
+def test_a_sweep_leaves_no_cycles_behind():
+    # the symbols and their polynomials refer to each other; left as a cycle, each structure's
+    # arrays lived until the collector's next full pass, and a long sweep's peak memory grew
+    # with its length (740,000 points: 120 MiB against 55 MiB for 74,000)
+    import gc
+
+    spec = archs.get("mobilenet_v2")
+    res = list(range(96, 496, 4))
+    list(sweep(spec, {"alpha": [0.5], "res": res}))  # whatever is built once, on first use
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        rows = list(sweep(spec, {"alpha": [0.6, 0.7, 0.8], "res": res}))
+        assert len(rows) == 300 and gc.collect() == 0
+    finally:
+        if collecting:
+            gc.enable()
