@@ -314,15 +314,17 @@ class _YamlBuilder:
 
     def close(self, frame: _Frame) -> Any:
         """A finished collection: a mapping's merge keys applied (explicit keys win, and the
-        first mapping of a merge list has priority over the later ones)."""
+        first mapping of a merge list has priority over the later ones); the merged keys come
+        first, in the order they are first met, as PyYAML orders them."""
         value = frame.value
         if frame.merges:
             merged: dict = {}
             for mark, part in frame.merges:
-                for sub in reversed(part if isinstance(part, list) else [part]):
+                for sub in part if isinstance(part, list) else [part]:
                     if not isinstance(sub, dict):
                         raise self.error(mark, "a merge key (<<) takes a mapping or a list of mappings")
-                    merged.update(sub)
+                    for k, v in sub.items():
+                        merged.setdefault(k, v)
             explicit = dict(value)
             value.clear()
             value.update(merged)
