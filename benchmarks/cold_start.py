@@ -6,6 +6,7 @@ printed too) and the peak resident memory (max RSS of the child).  Usage:
 
     python benchmarks/cold_start.py [-n 20] [-- arch mobilenet_v2 --alpha 0.75 --res 192]
     python benchmarks/cold_start.py --commands [-n 5]     # every command, one line each
+    python benchmarks/cold_start.py --imports [-n 5]      # what each command imports, and its cost
 
 Uses the installed `calc` console script when it is on PATH, else `python -m calc`.
 Targets (issue 2): under 0.3 s and under 60 MiB on a 2-core machine.
@@ -17,6 +18,7 @@ import os
 import shutil
 import statistics
 import subprocess
+from pathlib import Path
 import sys
 import time
 
@@ -59,6 +61,45 @@ def run_once(cmd: list[str], allow: tuple[int, ...] = (0,)) -> tuple[float, floa
     return usage.ru_utime + usage.ru_stime, elapsed, usage.ru_maxrss
 
 
+#: how import costs are grouped (the first component of a module's name); the rest is the
+#: standard library
+GROUPS = ("calc", "archs", "pydantic", "pydantic_core", "click", "yaml", "numpy", "networkx", "onnx",
+          "google", "ml_dtypes", "typing_extensions", "typing_inspection", "annotated_types")
+
+
+def imports_once(cmd: list[str]) -> dict[str, tuple[int, int]]:
+    """Modules imported by one run and their own import time (microseconds, wall clock:
+    Python's ``-X importtime``), summed by group: group -> (modules, microseconds)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    out: dict[str, list[int]] = {}
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _, name = line[len("import time:"):].split("|")
+        top = name.strip().split(".")[0]
+        group = top if top in GROUPS else "stdlib"
+        entry = out.setdefault(group, [0, 0])
+        entry[0] += 1
+        entry[1] += int(own)
+    return {g: (n, us) for g, (n, us) in out.items()}
+
+
+def report_imports(base: list[str], commands: list[list[str]], n: int) -> None:
+    """For each command: the modules it imports and what they cost, the median of ``n`` runs
+    (the third-party groups and calc's own, largest first)."""
+    print(f"{'command':<58} {'modules':>7} {'import ms':>9}   largest groups (ms, median of {n} runs)")
+    for args in commands:
+        runs = [imports_once(base + args) for _ in range(n)]
+        groups = sorted({g for r in runs for g in r})
+        ms = {g: statistics.median(r.get(g, (0, 0))[1] for r in runs) / 1000 for g in groups}
+        modules = statistics.median(sum(c for c, _ in r.values()) for r in runs)
+        total = statistics.median(sum(us for _, us in r.values()) for r in runs) / 1000
+        top = ", ".join(f"{g} {v:.0f}" for g, v in sorted(ms.items(), key=lambda kv: -kv[1])[:5])
+        label = " ".join(Path(a).name if a.endswith(".onnx") else a for a in args)
+        print(f"calc {label[:53]:<53} {modules:>7.0f} {total:>9.1f}   {top}")
+
+
 def _light_resnet50() -> str | None:
     """The Caffe2 ResNet-50 graph shipped in the onnx wheel, if onnx is installed."""
     import importlib.util
@@ -75,10 +116,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20, help="runs (default 20)")
     ap.add_argument("--commands", action="store_true", help="every command, one line each")
+    ap.add_argument("--imports", action="store_true",
+                    help="what each command (or the one given) imports, and what the imports cost")
     ap.add_argument("args", nargs="*", help="calc arguments (default: %(default)s)")
     ns = ap.parse_args()
     exe = shutil.which("calc")
     base = [exe] if exe else [sys.executable, "-m", "calc"]
+    if ns.imports:
+        onnx_file = _light_resnet50()
+        commands = [ns.args] if ns.args else [[onnx_file if x == "ONNX" else x for x in a] for a in COMMANDS
+                                              if "ZOO" not in a and ("ONNX" not in a or onnx_file)]
+        report_imports(base, commands, ns.n)
+        return
     if ns.commands:
         zoo = subprocess.run(base + ["list", "--format", "json"], capture_output=True, text=True, check=True)
         names = [a["name"] for a in __import__("json").loads(zoo.stdout)]

@@ -86,6 +86,7 @@ class Network:
     def _insert(self, node: Node) -> None:
         self._nodes[node.name] = node
         self.__dict__.pop("graph", None)  # drop a stale networkx view
+        self.__dict__.pop("_readers", None)
 
     @cached_property
     def graph(self) -> "nx.DiGraph":
@@ -216,7 +217,16 @@ class Network:
         return [n.name for n in self._nodes.values() if n.shares == owner]
 
     def consumers(self, name: str) -> list[str]:
-        return list(self.graph.successors(name))
+        """The nodes that read ``name``, in forward order (each once), without networkx."""
+        return list(self._readers.get(name, ()))
+
+    @cached_property
+    def _readers(self) -> dict[str, dict[str, None]]:
+        readers: dict[str, dict[str, None]] = {}
+        for node in self._nodes.values():
+            for src in node.inputs:
+                readers.setdefault(src, {})[node.name] = None
+        return readers
 
     def check(self) -> None:
         """Structural invariants: acyclic, and the forward order is topological."""
