@@ -213,34 +213,48 @@ def evaluate(net: Network, sizes: Sequence[Any], *, batch: int = 1, dtype: str =
     cannot vouch for: count it on its own).  The heights and the widths are a symbol each
     (one and the same symbol when every point is square).  ``net`` must be a structure that
     does not depend on its input size (see the module docstring)."""
+    return evaluate_batches(net, sizes, [batch], dtype=dtype, convention=convention)[0]
+
+
+def evaluate_batches(net: Network, sizes: Sequence[Any], batches: Sequence[int], *, dtype: str = "fp32",
+                     convention: Any = "macs") -> list[list[dict[str, int] | None]]:
+    """:func:`evaluate` for each batch size of ``batches``: the polynomials are built once and
+    evaluated at every batch (every total is a polynomial in the sizes times the batch, the
+    parameters' part of the traffic excepted)."""
     import numpy as np
 
     from calc.counting import _convention
 
     conv = _convention(convention)
     if not sizes:
-        return []
+        return [[] for _ in batches]
+    for b in batches:
+        if not isinstance(b, int) or isinstance(b, bool) or b < 1:
+            raise CalcError(f"batch must be an integer >= 1, received {b!r}")
     symbols = Sizes()
     hs, ws = zip(*(res_sides(v) for v in sizes))
     try:
-        found = _totals(net, symbols, (symbols.symbol(list(hs)), symbols.symbol(list(ws))), batch, dtype, conv)
-        columns = {k: found[k].tolist() for k in TOTAL_KEYS}
+        found = _totals(net, symbols, (symbols.symbol(list(hs)), symbols.symbol(list(ws))), batches, dtype, conv)
+        columns = [{k: f[k].tolist() for k in TOTAL_KEYS} for f in found]
         invalid = np.zeros(len(sizes), dtype=bool)
         for values in symbols.arrays:
             invalid |= np.asarray(values <= 0, dtype=bool)
     except (_NotVectorizable, TypeError):
-        return [None] * len(sizes)
+        return [[None] * len(sizes) for _ in batches]
     finally:
         # the symbols and their polynomials refer to each other: a cycle the collector would
         # free only at its next full pass, holding every symbol's array until then (a sweep's
         # peak memory grew with its length)
         symbols.release()
-    return [None if bad else {k: int(columns[k][i]) for k in TOTAL_KEYS}
-            for i, bad in enumerate(invalid.tolist())]
+    bad = invalid.tolist()
+    return [[None if bad[i] else {k: int(c[k][i]) for k in TOTAL_KEYS} for i in range(len(sizes))]
+            for c in columns]
 
 
-def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dtype: str, conv) -> dict[str, Any]:
-    """The totals of ``net`` with an input of height and width ``hw`` (symbols), as arrays."""
+def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batches: Sequence[int], dtype: str,
+            conv) -> list[dict[str, Any]]:
+    """The totals of ``net`` with an input of height and width ``hw`` (symbols), as arrays,
+    for each batch size of ``batches``."""
     import numpy as np
 
     from calc.errors import ShapeError
@@ -309,18 +323,9 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
         total["convention_params"] = total["params"]
     if in_place_ok is None:
         total["convention_activations"] = total["activations"]
-    # scale each polynomial by the batch and the element width before evaluating it, so
-    # the overflow bound covers the numbers printed
-    scaled = {"params": ("params", 1), "param_memory_bytes": ("params", width), "macs": ("macs", batch),
-              "flops": ("flops", batch), "activations": ("activations", batch),
-              "feature_memory_bytes": ("activations", batch * width),
-              "convention_params": ("convention_params", 1),
-              "convention_feature_memory_bytes": ("convention_activations", batch * width)}
     polys = {k: Poly(symbols, {m: c for m, c in v.items() if c}) for k, v in total.items()}
-    out = {key: symbols.value(polys[k] * f) for key, (k, f) in scaled.items()}
-    out["memory_traffic_bytes"] = symbols.value(polys["moved"] * (batch * width) + polys["moved_params"] * width)
     cache: dict[int, Any] = {}
-    big = sum(symbols.bound(p) for p in elems.values()) * batch * width >= SAFE
+    big = sum(symbols.bound(p) for p in elems.values()) * max(batches) * width >= SAFE
 
     def size_of(node) -> Any:
         p = elems[node.name]
@@ -329,41 +334,61 @@ def _totals(net: Network, symbols: Sizes, hw: tuple[Poly, Poly], batch: int, dty
             cache[id(p)] = v.astype(object) if big else v
         return cache[id(p)]
 
-    out["peak_memory_bytes"] = peak_live(net, size_of, np.maximum) * (batch * width)
-    return out
+    peak = peak_live(net, size_of, np.maximum)  # elements per sample, at every size
+    found = []
+    for batch in batches:
+        # scale each polynomial by the batch and the element width before evaluating it, so
+        # the overflow bound covers the numbers printed
+        scaled = {"params": ("params", 1), "param_memory_bytes": ("params", width), "macs": ("macs", batch),
+                  "flops": ("flops", batch), "activations": ("activations", batch),
+                  "feature_memory_bytes": ("activations", batch * width),
+                  "convention_params": ("convention_params", 1),
+                  "convention_feature_memory_bytes": ("convention_activations", batch * width)}
+        out = {key: symbols.value(polys[k] * f) for key, (k, f) in scaled.items()}
+        out["memory_traffic_bytes"] = symbols.value(polys["moved"] * (batch * width) + polys["moved_params"] * width)
+        out["peak_memory_bytes"] = peak * (batch * width)
+        found.append(out)
+    return found
 
 
 # ---------------------------------------------------------------------------
 # A sweep
 
 
-def sweep(arch: Any, axes: dict[str, list[Any]], *, batch: int = 1, dtype: str = "fp32",
+def sweep(arch: Any, axes: dict[str, list[Any]], *, batch: int | Sequence[int] = 1, dtype: str = "fp32",
           convention: Any = "macs",
-          per_point: Callable[[Network, dict[str, int]], dict[str, Any]] | None = None,
-          count: Callable[[Network], dict[str, Any]] | None = None,
+          per_point: Callable[[Network, dict[str, int], int], dict[str, Any]] | None = None,
+          count: Callable[[Network, int], dict[str, Any]] | None = None,
           ) -> Iterator[dict[str, Any]]:
     """Rows of ``{option: value, ..., total: int, ...}`` (or ``error``) for every point of the
     grid ``axes`` (option -> validated values), streamed: the points of one structure at a
     time.  An input-size option (the last such in ``axes``) varies fastest and is counted
-    with :func:`evaluate`.  ``per_point(net, totals)`` adds to a row (e.g. a latency
-    estimate) and ``count(net)`` replaces its totals (e.g. a training step's); either forces
-    the ordinary path, which builds every point."""
+    with :func:`evaluate`.  ``batch``: one batch size, or a list of them, each a point of the
+    grid (the rows then carry ``batch``, after the structure's options and before the input
+    size: one structure's polynomials serve every batch).  ``per_point(net, totals, batch)``
+    adds to a row (e.g. a latency estimate) and ``count(net, batch)`` replaces its totals
+    (e.g. a training step's); either forces the ordinary path, which builds every point."""
+    batches = [batch] if isinstance(batch, int) else list(batch)
+    with_batch = not isinstance(batch, int)
     keys = list(axes)
     vector = next((k for k in keys if varies_fastest(arch, axes, k)), None)
     outer = [k for k in keys if k != vector]
-    order = outer + ([vector] if vector else [])
     for combo in itertools.product(*(axes[k] for k in outer)):
         fixed = dict(zip(outer, combo))
         if vector is None:
-            yield _one(arch, fixed, batch, dtype, convention, per_point, count)
+            for b in batches:
+                yield _one(arch, fixed, b, dtype, convention, per_point, count, with_batch)
             continue
         values = axes[vector]
-        rows = [None] * len(values) if per_point is not None or count is not None else \
-            _vectorized(arch, fixed, vector, values, batch, dtype, convention)
-        for v, totals in zip(values, rows):
-            point = {k: (v if k == vector else fixed[k]) for k in order}
-            yield {**point, **totals} if totals is not None else \
-                _one(arch, point, batch, dtype, convention, per_point, count)
+        by_batch = [[None] * len(values)] * len(batches) if per_point is not None or count is not None else \
+            _vectorized(arch, fixed, vector, values, batches, dtype, convention)
+        for b, rows in zip(batches, by_batch):
+            for v, totals in zip(values, rows):
+                point = {**fixed, vector: v}
+                if totals is None:
+                    yield _one(arch, point, b, dtype, convention, per_point, count, with_batch)
+                else:
+                    yield {**fixed, **({"batch": b} if with_batch else {}), vector: v, **totals}
 
 
 def varies_fastest(arch: Any, axes: dict[str, list[Any]], key: str) -> bool:
@@ -373,35 +398,44 @@ def varies_fastest(arch: Any, axes: dict[str, list[Any]], key: str) -> bool:
     return bool(found) and found[-1] == key
 
 
-def _vectorized(arch, fixed: dict, key: str, values: list[Any], batch, dtype, convention) -> list:
-    """Totals for each value of the input-size option ``key`` on one structure, or None
-    where the point must be counted on its own."""
+def _vectorized(arch, fixed: dict, key: str, values: list[Any], batches: list[int], dtype, convention) -> list:
+    """Totals for each batch and each value of the input-size option ``key`` on one
+    structure (a list per batch), or None where the point must be counted on its own."""
     # the structure is built once, at the resolution least likely to vanish
     v = max(values, key=lambda r: (min(res_sides(r)), res_sides(r)))
+    each = [[None] * len(values) for _ in batches]
     try:
         ref = arch.build(**fixed, **{key: v})
     except CalcError:
-        return [None] * len(values)
+        return each
     if ref.reads_spatial or (ref.read_options is not None and key in ref.read_options):
-        return [None] * len(values)
+        return each
     if ref.input_shape[1:] != res_sides(v):  # the option is not the input's size after all
-        return [None] * len(values)
-    return evaluate(ref, values, batch=batch, dtype=dtype, convention=convention)
+        return each
+    return evaluate_batches(ref, values, batches, dtype=dtype, convention=convention)
 
 
-def _one(arch, point: dict, batch, dtype, convention, per_point, count=None) -> dict[str, Any]:
+def _one(arch, point: dict, batch: int, dtype, convention, per_point, count=None,
+         with_batch: bool = False) -> dict[str, Any]:
     """One point counted the ordinary way (build, analyze, or ``count``): its totals, or the
     error that makes the network impossible at that point (a map that vanishes, a join whose
-    inputs differ there): a property of the point, reported in its row."""
+    inputs differ there): a property of the point, reported in its row (which carries the
+    batch when ``with_batch``, after the structure's options and before the input size)."""
+    keys = list(point)
+    if with_batch:
+        sizes = [k for k in keys if arch.option(k).input_only]
+        at = keys.index(sizes[-1]) if sizes else len(keys)
+        keys = [*keys[:at], "batch", *keys[at:]]
+    head = {k: batch if k == "batch" else point[k] for k in keys}
     try:
         net = arch.build(**point)
-        totals = count(net) if count is not None else count_totals(net, batch=batch, dtype=dtype,
-                                                                   convention=convention)
+        totals = count(net, batch) if count is not None else count_totals(net, batch=batch, dtype=dtype,
+                                                                          convention=convention)
     except CalcError as e:
-        return {**point, "error": str(e)}
-    row = {**point, **totals}
+        return {**head, "error": str(e)}
+    row = {**head, **totals}
     if per_point is not None:
-        row.update(per_point(net, totals))
+        row.update(per_point(net, totals, batch))
     return row
 
 

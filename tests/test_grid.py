@@ -164,3 +164,34 @@ def test_a_sweep_leaves_no_cycles_behind():
     finally:
         if collecting:
             gc.enable()
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "resnet50", "shufflenet_v1", "inception_v3", "fcn8s_vgg16"])
+def test_several_batches_equal_calc_arch_at_each(name):
+    # the polynomials of one structure serve every batch; the parameters' part of the traffic
+    # does not scale with the batch, so a batch is more than a factor; shufflenet_v1 and
+    # inception_v3 read a spatial size (built point by point), fcn8s is H x W
+    spec = archs.get(name)
+    sizes = [8, 97, 224] if name != "fcn8s_vgg16" else ["200x300", "500x500"]
+    batches = [1, 3, 64, 10**15]  # 10**15: past int64 at any size, evaluated with Python ints
+    rows = list(sweep(spec, {"res": sizes}, batch=batches, convention="thop", dtype="fp16"))
+    assert [(r["batch"], r["res"]) for r in rows] == [(b, s) for b in batches for s in sizes]
+    assert all(list(r)[:2] == ["batch", "res"] for r in rows)
+    for r in rows:
+        try:
+            expected = analyze(spec.build(res=r["res"]), batch=r["batch"], dtype="fp16", convention="thop").totals
+        except CalcError as e:
+            assert r["error"] == str(e)
+            continue
+        assert {k: r[k] for k in expected} == expected, (name, r["batch"], r["res"])
+
+
+def test_one_batch_given_as_a_number_adds_no_column():
+    spec = archs.get("mobilenet_v2")
+    assert "batch" not in next(sweep(spec, {"res": [96, 128]}, batch=2))
+    assert next(sweep(spec, {"res": [96, 128]}, batch=[2]))["batch"] == 2
+    rows = list(sweep(spec, {"alpha": [0.5, 1.0]}, batch=[1, 2]))  # no input size varies: built per point
+    assert [(r["alpha"], r["batch"]) for r in rows] == [(0.5, 1), (0.5, 2), (1.0, 1), (1.0, 2)]
+    assert rows[1]["macs"] == 2 * rows[0]["macs"] and rows[1]["params"] == rows[0]["params"]
+    with pytest.raises(CalcError, match="batch must be an integer >= 1"):
+        list(sweep(spec, {"res": [96, 128]}, batch=[1, 0]))

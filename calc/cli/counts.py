@@ -234,7 +234,8 @@ MAX_PLOT_POINTS = 100_000
 
 @click.command()
 @grid_options
-@batch_option
+@click.option("--batch", "batch_text", default=None, metavar="B1,B2,...",
+              help="Batch sizes, a comma-separated list (totals are per batch); default 1, or an ONNX file's N.")
 @dtype_option
 @convention_option()
 @format_option()
@@ -242,7 +243,7 @@ MAX_PLOT_POINTS = 100_000
               help="Also write MACs and params against resolution to this PNG/SVG (needs the 'plot' extra).")
 @click.option("--device", default=None, help="Add the estimated latency on this GPU (see 'calc devices').")
 @train_option
-def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
+def sweep(name, axes, batch_text, dtype, convention, fmt, plot_file, device, train):
     """A grid of params, MACs and memory over any options of NAME (each flag or -p
     takes a comma-separated list).  Rows stream as they are counted, the input
     resolution varying fastest; points whose feature maps vanish are reported, not
@@ -254,11 +255,12 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
       calc sweep mobilenet_v2 --alpha 0.35,0.5,0.75,1.0,1.4 --res 96,128,160,192,224
       calc sweep examples/tiny_resnet.yaml -p depth=20,56,110 --format csv
       calc sweep resnet50 --res 160,224 --batch 32 --train --optimizer momentum
+      calc sweep mobilenet_v2 --res 160,224 --batch 1,8,64
     """
     import gc
 
     from calc import grid
-    from calc.cli.options import ArchTarget, default_batch
+    from calc.cli.options import ArchTarget, default_batch, parse_batches
     from calc.cli.render import stream_rows
 
     # point after point is built and dropped: the few cycles each leaves must be collected
@@ -270,10 +272,10 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
 
     # everything is checked before the first point is counted
     spec = ArchTarget(name).arch
-    batch = default_batch(batch, spec)
+    batches = parse_batches(batch_text) if batch_text is not None else [default_batch(None, spec)]
     values = {k: list(dict.fromkeys(spec.option(k).validate(spec.name, v) for v in vs)) for k, vs in axes.items()}
     get_convention(convention)
-    n = grid.count_points(values)
+    n = grid.count_points(values) * len(batches)
     if n > MAX_POINTS:
         raise CalcError(f"the grid has {n:,} points; a sweep takes at most {MAX_POINTS:,}")
     if plot_file:
@@ -286,7 +288,7 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
         raise CalcError("--device estimates inference latency; it does not go with --train")
     per_point = count = None
     if train is not None:
-        def count(net):
+        def count(net, batch):
             return step_totals(net, batch, dtype, convention, train)
     if device is not None:
         from calc.latency.devices import find_device, load_devices
@@ -295,14 +297,18 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
         gpu = find_device(device, load_devices())
         check_dtype(gpu, dtype)
 
-        def per_point(net, totals):
+        def per_point(net, totals, batch):
             est = estimate(net, gpu, dtype=dtype, batch=batch)
             return {"latency_ms": round(est.latency_s * 1e3, 4), "roofline_ms": round(est.roofline_s * 1e3, 4)}
 
-    rows = grid.sweep(spec, values, batch=batch, dtype=dtype, convention=convention, per_point=per_point,
-                      count=count)
-    keys = [k for k in values if not grid.varies_fastest(spec, values, k)] + \
-        [k for k in values if grid.varies_fastest(spec, values, k)]
+    rows = grid.sweep(spec, values, batch=batches if len(batches) > 1 else batches[0], dtype=dtype,
+                      convention=convention, per_point=per_point, count=count)
+    keys = [k for k in values if not grid.varies_fastest(spec, values, k)]
+    if len(batches) > 1:  # a column, before the input size (as the rows come)
+        sizes = [k for k in keys if spec.option(k).input_only]
+        at = keys.index(sizes[-1]) if sizes else len(keys)
+        keys = [*keys[:at], "batch", *keys[at:]]
+    keys += [k for k in values if grid.varies_fastest(spec, values, k)]
     cols = keys + ["params", "macs", *(["flops"] if convention != "macs" else []), "peak_memory_bytes",
                    "feature_memory_bytes", "param_memory_bytes"]
     if train is not None:
@@ -315,7 +321,10 @@ def sweep(name, axes, batch, dtype, convention, fmt, plot_file, device, train):
         rows = _keeping(rows, kept)
     if sys.stderr.isatty() and n > 200:
         rows = _progress(rows, n)
-    stream_rows(rows, cols, fmt, title=f"{name}: {n} points, batch {batch}, {dtype}",
+    batch = batches[0] if len(batches) == 1 else batches
+    shown = batch if len(batches) == 1 else ",".join(map(str, batches)) if len(batches) <= 8 else \
+        f"{len(batches)} sizes"
+    stream_rows(rows, cols, fmt, title=f"{name}: {n} points, batch {shown}, {dtype}",
                 payload={"arch": name, "batch": batch, "dtype": dtype, "convention": convention,
                          "device": gpu.key if device is not None else None, "train": train},
                 key="points", footer=caveat(convention))

@@ -11,34 +11,15 @@ from typing import Any
 
 import click
 
-from calc.cli.options import arch_target, dtype_option, format_option, parse_list
+from calc.cli.options import arch_target, dtype_option, format_option, parse_batches
 
-
-#: bounds on --batch: a latency is estimated per batch size (a few ms each), and no device
+#: bound on --batch: a latency is estimated per batch size (a few ms each), and no device
 #: holds a batch of more than a million 224 x 224 images
 MAX_BATCH = 1 << 20
-MAX_BATCHES = 256
 
 
 def _batches(text: str) -> list[int]:
-    from calc.errors import CalcError
-
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    if text.count(",") >= 4 * MAX_BATCHES:
-        raise CalcError(f"--batch lists more than {MAX_BATCHES} batch sizes")
-    try:
-        out = parse_list(text, int, "batch")
-    except (CalcError, ValueError):  # ValueError: an integer of more than 4,300 digits
-        out = []
-    if not out or min(out) < 1:
-        raise CalcError(f"--batch must be a comma-separated list of integers >= 1, received {shown!r}")
-    out = list(dict.fromkeys(out))
-    if max(out) > MAX_BATCH:
-        raise CalcError(f"--batch {max(out) if max(out) < 10**12 else shown}: a latency is estimated for batches "
-                        f"of at most {MAX_BATCH:,} (2^20) images")
-    if len(out) > MAX_BATCHES:
-        raise CalcError(f"--batch lists {len(out):,} batch sizes; at most {MAX_BATCHES} per run")
-    return out
+    return parse_batches(text, MAX_BATCH, f"a latency is estimated for batches of at most {MAX_BATCH:,} (2^20) images")
 
 
 def _round(v: float | None, digits: int = 1) -> float | None:

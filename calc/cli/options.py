@@ -265,6 +265,32 @@ def parse_list(text: str, kind: type, option: str) -> list:
         raise CalcError(f"--{option} must be a comma-separated list of {kind.__name__}, received {text!r}") from None
 
 
+#: the most batch sizes one --batch list may hold
+MAX_BATCHES = 256
+
+
+def parse_batches(text: str, largest: int | None = None, why: str = "") -> list[int]:
+    """A ``--batch`` list (``1,8,32``): distinct integers >= 1, at most :data:`MAX_BATCHES` of
+    them, each at most ``largest`` when given (``why`` says what bounds it)."""
+    from calc.errors import CalcError
+
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if text.count(",") >= 4 * MAX_BATCHES:
+        raise CalcError(f"--batch lists more than {MAX_BATCHES} batch sizes")
+    try:
+        out = parse_list(text, int, "batch")
+    except (CalcError, ValueError):  # ValueError: an integer of more than 4,300 digits
+        out = []
+    if not out or min(out) < 1:
+        raise CalcError(f"--batch must be a comma-separated list of integers >= 1, received {shown!r}")
+    out = list(dict.fromkeys(out))
+    if largest is not None and max(out) > largest:
+        raise CalcError(f"--batch {max(out) if max(out) < 10**12 else shown}: {why}")
+    if len(out) > MAX_BATCHES:
+        raise CalcError(f"--batch lists {len(out):,} batch sizes; at most {MAX_BATCHES} per run")
+    return out
+
+
 def format_option(choices: tuple[str, ...] = FORMATS, default: str | None = "table"):
     return click.option("--format", "fmt", type=click.Choice(choices), default=default,
                         show_default=default is not None, help="Output format.")

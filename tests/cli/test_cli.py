@@ -137,3 +137,33 @@ def test_json_layers_carry_impl(cli, torch_counts):
     assert {x["impl"] for x in layers} <= {"module", "functional", "operator"}
     leaf = sum(x["activations"] for x in layers if x["impl"] == "module")
     assert leaf == torch_counts["mobilenet_v2@224"]["leaf_output_elems"]
+
+
+def test_sweep_takes_a_list_of_batch_sizes(cli):
+    code, out, _ = cli("sweep", "mobilenet_v2", "--alpha", "0.5,1.0", "--res", "160,224", "--batch", "1,8",
+                       "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and list(rows[0])[:3] == ["alpha", "batch", "res"] and len(rows) == 8
+    # batch 8 at 0.5/224: calc arch mobilenet_v2 --alpha 0.5 --res 224 --batch 8
+    assert rows[3] == {**rows[3], "alpha": "0.5", "batch": "8", "res": "224", "macs": "777054720",
+                       "peak_memory_bytes": "38535168", "feature_memory_bytes": "343509248"}
+    code, out, _ = cli("sweep", "mobilenet_v2", "--res", "160,224", "--batch", "1,8", "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["batch"] == [1, 8] and [p["batch"] for p in d["points"]] == [1, 1, 8, 8]
+    code, out, _ = cli("sweep", "mobilenet_v2", "--res", "160", "--batch", "2,4", "--device", "v100",
+                       "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["batch"] for r in rows] == ["2", "4"]
+    assert float(rows[1]["latency_ms"]) > float(rows[0]["latency_ms"]) > 0
+    code, out, _ = cli("sweep", "mobilenet_v2", "--res", "160,224", "--batch", "1,2")
+    assert code == 0 and out.splitlines()[0] == "mobilenet_v2: 4 points, batch 1,2, fp32"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0,1", "--batch must be a comma-separated list of integers >= 1"),
+    ("x", "--batch must be a comma-separated list of integers >= 1"),
+    (",".join(map(str, range(1, 300))), "--batch lists 299 batch sizes; at most 256 per run"),
+])
+def test_sweep_batch_lists_are_checked(cli, value, message):
+    code, out, err = cli("sweep", "mobilenet_v2", "--res", "160", "--batch", value)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
