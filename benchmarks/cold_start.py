@@ -18,9 +18,9 @@ import os
 import shutil
 import statistics
 import subprocess
-from pathlib import Path
 import sys
 import time
+from pathlib import Path
 
 DEFAULT = ["arch", "mobilenet_v2", "--alpha", "0.75", "--res", "192"]
 

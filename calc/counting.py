@@ -130,9 +130,19 @@ def analyze(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: st
     )
 
 
-def full_counts_sum(counts: dict[str, int]) -> int:
-    """A layer's parameters of every kind (what each use of it reads, shared or not)."""
-    return sum(counts.get(k, 0) for k in PARAM_KINDS)
+def _param_sum(counts: dict[str, int]) -> int:
+    """The parameters of every kind in a layer's ``param_counts`` (derived entries such as
+    ``weights_regrouped`` left out)."""
+    total = 0
+    for k in PARAM_KINDS:
+        total += counts.get(k, 0)
+    return total
+
+
+def check_batch(batch: Any) -> None:
+    """A batch size is an integer >= 1 (``analyze``, ``totals`` and the sweeps' grid)."""
+    if not isinstance(batch, int) or batch < 1:
+        raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
 
 
 def totals(net: Network, *, batch: int = 1, dtype: str = "fp32", convention: str | Convention = "macs") -> dict[str, int]:
@@ -145,8 +155,7 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
            uncounted: dict[str, int] | None) -> dict[str, int]:
     """The totals of ``net``; each layer's record appended to ``layers`` and the ops the
     convention leaves out counted in ``uncounted`` (when they are given)."""
-    if not isinstance(batch, int) or batch < 1:
-        raise CalcError(f"batch must be an integer >= 1, received {batch!r}")
+    check_batch(batch)
     width = dtype_bytes(dtype)
     flops_rule = get_convention("flops")
     in_place_ok = in_place_inputs(net) if conv.memory_rules is not None else None
@@ -166,17 +175,12 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
         found = made.get(memo)
         if found is None:
             full_counts = layer.param_counts(ins)
-            params = 0
-            for k in PARAM_KINDS:
-                params += full_counts.get(k, 0)
-            found = made[memo] = [full_counts, params, None]
+            found = made[memo] = [full_counts, _param_sum(full_counts), None]
         full_counts = param_counts = found[0]
         params = found[1]
         if node.shared:  # the kinds it reuses are another node's
             param_counts = node.own_param_counts(full_counts)
-            params = 0
-            for k in PARAM_KINDS:
-                params += param_counts.get(k, 0)
+            params = _param_sum(param_counts)
         t_params += params
         if node.train_only:  # its parameters exist; it does not run at inference
             conv_params = conv.params(op, param_counts, params)
@@ -213,8 +217,7 @@ def _count(net: Network, batch: int, dtype: str, conv: Convention, layers: list[
             for i, s in enumerate(node.inputs):
                 if not (skip and i in skip):
                     read += elems[s]
-            traffic = ((read * batch + out) + (full_counts_sum(full_counts) if node.shares is not None
-                                               else params)) * width
+            traffic = ((read * batch + out) + (found[1] if node.shares is not None else params)) * width
         conv_params = params if conv.param_rules is None else conv.params(op, param_counts, params)
         conv_act = out if in_place_ok is None else out * conv.output_weight(op, node.name in in_place_ok)
         macs = counts.get("macs", 0) * batch

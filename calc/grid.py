@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from calc.counting import TOTAL_KEYS, in_place_inputs
+from calc.counting import TOTAL_KEYS, check_batch, in_place_inputs
 from calc.counting import totals as count_totals
 from calc.dtypes import dtype_bytes
 from calc.errors import CalcError
@@ -229,8 +229,7 @@ def evaluate_batches(net: Network, sizes: Sequence[Any], batches: Sequence[int],
     if not sizes:
         return [[] for _ in batches]
     for b in batches:
-        if not isinstance(b, int) or isinstance(b, bool) or b < 1:
-            raise CalcError(f"batch must be an integer >= 1, received {b!r}")
+        check_batch(b)
     symbols = Sizes()
     hs, ws = zip(*(res_sides(v) for v in sizes))
     try:
@@ -415,17 +414,21 @@ def _vectorized(arch, fixed: dict, key: str, values: list[Any], batches: list[in
     return evaluate_batches(ref, values, batches, dtype=dtype, convention=convention)
 
 
+def with_batch_key(arch: Any, keys: list[str]) -> list[str]:
+    """``keys`` (options, in row order) with ``batch`` among them: after the structure's
+    options, before the last input-size option (as a sweep's rows carry it)."""
+    sizes = [k for k in keys if arch.option(k).input_only]
+    at = keys.index(sizes[-1]) if sizes else len(keys)
+    return [*keys[:at], "batch", *keys[at:]]
+
+
 def _one(arch, point: dict, batch: int, dtype, convention, per_point, count=None,
          with_batch: bool = False) -> dict[str, Any]:
     """One point counted the ordinary way (build, analyze, or ``count``): its totals, or the
     error that makes the network impossible at that point (a map that vanishes, a join whose
     inputs differ there): a property of the point, reported in its row (which carries the
-    batch when ``with_batch``, after the structure's options and before the input size)."""
-    keys = list(point)
-    if with_batch:
-        sizes = [k for k in keys if arch.option(k).input_only]
-        at = keys.index(sizes[-1]) if sizes else len(keys)
-        keys = [*keys[:at], "batch", *keys[at:]]
+    batch when ``with_batch``)."""
+    keys = with_batch_key(arch, list(point)) if with_batch else list(point)
     head = {k: batch if k == "batch" else point[k] for k in keys}
     try:
         net = arch.build(**point)

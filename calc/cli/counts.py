@@ -262,13 +262,13 @@ def sweep(name, axes, batch_text, dtype, convention, fmt, plot_file, device, tra
     from calc import grid
     from calc.cli.options import ArchTarget, default_batch, parse_batches
     from calc.cli.render import stream_rows
+    from calc.conventions import get_convention
+    from calc.errors import CalcError
 
     # point after point is built and dropped: the few cycles each leaves must be collected
     # (the young generation less often than Python's default: the points are many objects)
     gc.set_threshold(100_000, 20, 20)
     gc.enable()
-    from calc.conventions import get_convention
-    from calc.errors import CalcError
 
     # everything is checked before the first point is counted
     spec = ArchTarget(name).arch
@@ -303,12 +303,10 @@ def sweep(name, axes, batch_text, dtype, convention, fmt, plot_file, device, tra
 
     rows = grid.sweep(spec, values, batch=batches if len(batches) > 1 else batches[0], dtype=dtype,
                       convention=convention, per_point=per_point, count=count)
-    keys = [k for k in values if not grid.varies_fastest(spec, values, k)]
-    if len(batches) > 1:  # a column, before the input size (as the rows come)
-        sizes = [k for k in keys if spec.option(k).input_only]
-        at = keys.index(sizes[-1]) if sizes else len(keys)
-        keys = [*keys[:at], "batch", *keys[at:]]
-    keys += [k for k in values if grid.varies_fastest(spec, values, k)]
+    keys = [k for k in values if not grid.varies_fastest(spec, values, k)] + \
+        [k for k in values if grid.varies_fastest(spec, values, k)]
+    if len(batches) > 1:  # a column, where the rows carry it
+        keys = grid.with_batch_key(spec, keys)
     cols = keys + ["params", "macs", *(["flops"] if convention != "macs" else []), "peak_memory_bytes",
                    "feature_memory_bytes", "param_memory_bytes"]
     if train is not None:
